@@ -1,0 +1,43 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Junction",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "junction", targets: ["junction"]),
+        .library(name: "JunctionCore", targets: ["JunctionCore"]),
+        .library(name: "JunctionStore", targets: ["JunctionStore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // Pure domain: models, validation, globs, routing. No I/O, no GRDB.
+        .target(name: "JunctionCore"),
+        // SQLite (GRDB), migrations, repositories, sealed secrets.
+        .target(
+            name: "JunctionStore",
+            dependencies: [
+                "JunctionCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // Thin CLI: every command calls a library target.
+        .executableTarget(
+            name: "junction",
+            dependencies: [
+                "JunctionCore",
+                "JunctionStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "JunctionCoreTests", dependencies: ["JunctionCore"]),
+        .testTarget(name: "JunctionStoreTests", dependencies: ["JunctionStore"]),
+        .testTarget(name: "JunctionCLITests", dependencies: ["JunctionStore", "junction"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,131 @@
+import Foundation
+import GRDB
+import JunctionCore
+
+/// Settings: a small registry of known keys with defaults and validation, stored as JSON values.
+/// Unknown keys are refused so a typo never silently does nothing.
+public struct SettingsRepository: Sendable {
+    public let database: AppDatabase
+
+    public init(_ database: AppDatabase) {
+        self.database = database
+    }
+
+    /// A known setting.
+    public struct Definition: Sendable {
+        public let key: String
+        public let summary: String
+        /// The default, as JSON text.
+        public let defaultJSON: String
+        /// Returns nil when the decoded JSON value is acceptable, else what is expected.
+        let check: @Sendable (JSONValue) -> String?
+    }
+
+    public static let definitions: [Definition] = [
+        Definition(
+            key: "default_policy",
+            summary: "decision when no rule matches and no workspace contains the client (allow|deny|approve)",
+            defaultJSON: #""allow""#,
+            check: { value in
+                value.stringValue.flatMap(Policy.init(rawValue:)) == nil ? "one of allow, deny, approve" : nil
+            }),
+        Definition(
+            key: "max_message_bytes",
+            summary: "largest JSON-RPC message accepted from a client or downstream",
+            defaultJSON: "67108864",
+            check: { value in value.integerValue.map { $0 >= 1024 } == true ? nil : "an integer of at least 1024" }),
+        Definition(
+            key: "log_level",
+            summary: "daemon log level (trace|debug|info|notice|warning|error|critical)",
+            defaultJSON: #""info""#,
+            check: { value in
+                ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(value.stringValue ?? "")
+                    ? nil : "one of trace, debug, info, notice, warning, error, critical"
+            }),
+        Definition(
+            key: "audit_retention_days",
+            summary: "days audit records are kept (0 keeps them forever)",
+            defaultJSON: "30",
+            check: { value in value.integerValue.map { $0 >= 0 } == true ? nil : "an integer of 0 or more" }),
+        Definition(
+            key: "approval_timeout_sec",
+            summary: "seconds a parked call waits for a decision when its rule sets none",
+            defaultJSON: "300",
+            check: { value in value.integerValue.map { $0 >= 1 } == true ? nil : "an integer of at least 1" }),
+    ]
+
+    public static func definition(_ key: String) throws(StoreError) -> Definition {
+        guard let definition = definitions.first(where: { $0.key == key }) else {
+            let known = definitions.map(\.key).joined(separator: ", ")
+            throw .invalid(ValidationError(field: key, message: "unknown setting '\(key)'; known settings: \(known)"))
+        }
+        return definition
+    }
+
+    /// One setting's effective value as JSON text, and whether it is the default.
+    public struct Value: Sendable, Equatable {
+        public var key: String
+        public var json: String
+        public var isDefault: Bool
+    }
+
+    /// Every known setting with its effective value.
+    public func all() throws(StoreError) -> [Value] {
+        let stored = try database.read { db in
+            try Dictionary(
+                Row.fetchAll(db, sql: "SELECT key, value FROM settings").map {
+                    ($0["key"] as String, $0["value"] as String)
+                },
+                uniquingKeysWith: { first, _ in first })
+        }
+        return Self.definitions.map { definition in
+            if let json = stored[definition.key] { return Value(key: definition.key, json: json, isDefault: false) }
+            return Value(key: definition.key, json: definition.defaultJSON, isDefault: true)
+        }
+    }
+
+    public func get(_ key: String) throws(StoreError) -> Value {
+        let definition = try Self.definition(key)
+        let stored = try database.read { db in
+            try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = ?", arguments: [key])
+        }
+        return Value(key: key, json: stored ?? definition.defaultJSON, isDefault: stored == nil)
+    }
+
+    /// Validates and stores a JSON value.
+    @discardableResult
+    public func set(_ key: String, json: String) throws(StoreError) -> Value {
+        let definition = try Self.definition(key)
+        guard let decoded = try? JSONDecoder().decode(JSONValue.self, from: Data(json.utf8)) else {
+            throw .invalid(ValidationError(field: key, message: "setting '\(key)': value is not valid JSON: \(json)"))
+        }
+        if let expected = definition.check(decoded) {
+            throw .invalid(ValidationError(field: key, message: "setting '\(key)' must be \(expected), got \(json)"))
+        }
+        try database.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
+                    ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
+                    """,
+                arguments: [key, json, Date()])
+        }
+        return Value(key: key, json: json, isDefault: false)
+    }
+
+    /// Returns a setting to its default.
+    @discardableResult
+    public func reset(_ key: String) throws(StoreError) -> Value {
+        let definition = try Self.definition(key)
+        try database.write { db in try db.execute(sql: "DELETE FROM settings WHERE key = ?", arguments: [key]) }
+        return Value(key: key, json: definition.defaultJSON, isDefault: true)
+    }
+
+    /// The global default policy (allow on a fresh install).
+    public func defaultPolicy() throws(StoreError) -> Policy {
+        let value = try get("default_policy")
+        let decoded = try? JSONDecoder().decode(JSONValue.self, from: Data(value.json.utf8))
+        return decoded?.stringValue.flatMap(Policy.init(rawValue:)) ?? .allow
+    }
+
+}

@@ -1,0 +1,33 @@
+import ArgumentParser
+import JunctionCore
+
+/// The root command. `--home DIR` is accepted anywhere before `--` (see main.swift).
+struct Junction: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "junction",
+        abstract: "A workspace-routing MCP multiplexer: one MCP server in your AI client, many behind it.",
+        discussion: """
+            State lives in JUNCTION_HOME (default ~/.junction): junction.db, secret.key, logs/.
+            Every command accepts --home DIR to use another folder.
+            """,
+        version: JunctionVersion.current,
+        subcommands: [
+            WorkspaceCommand.self,
+            ServerCommand.self,
+            RouteCommand.self,
+            ScopeCommand.self,
+            SettingsCommand.self,
+        ]
+    )
+
+    @Option(name: .long, help: ArgumentHelp("Junction's state folder (overrides JUNCTION_HOME).", valueName: "DIR"))
+    var home: String?
+}
+
+/// `--json` for commands that print data.
+struct OutputOptions: ParsableArguments {
+    @Flag(name: .long, help: "Print JSON (field names as in the REST API) instead of a table.")
+    var json = false
+}
+
+extension Policy: ExpressibleByArgument {}

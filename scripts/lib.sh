@@ -1,0 +1,20 @@
+# Shared by scripts/run, scripts/test and scripts/bench. Source it; do not run it.
+
+# Installs the Debian packages the build links against, when they are missing and we may.
+ensure_system_packages() {
+    local wanted=(libsqlite3-dev sqlite3 libcurl4-openssl-dev)
+    local missing=()
+    for package in "${wanted[@]}"; do
+        dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if ! command -v apt-get >/dev/null 2>&1; then
+        echo "missing packages ${missing[*]} and no apt-get: install them with your package manager" >&2
+        return 1
+    fi
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    echo "installing ${missing[*]}" >&2
+    $sudo apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >&2
+}
