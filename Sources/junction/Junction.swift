@@ -17,6 +17,7 @@ struct Junction: ParsableCommand {
             RouteCommand.self,
             ScopeCommand.self,
             SettingsCommand.self,
+            DryRunCommand.self,
         ]
     )
 
