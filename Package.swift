@@ -35,8 +35,17 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Routing resolution benchmark (scripts/bench); release builds only for numbers.
+        .executableTarget(
+            name: "RoutingBench",
+            dependencies: ["JunctionCore"],
+            path: "Benchmarks/RoutingBench"
+        ),
         .testTarget(name: "JunctionCoreTests", dependencies: ["JunctionCore"]),
-        .testTarget(name: "JunctionStoreTests", dependencies: ["JunctionStore"]),
+        .testTarget(
+            name: "JunctionStoreTests",
+            dependencies: ["JunctionStore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .testTarget(name: "JunctionCLITests", dependencies: ["JunctionStore", "junction"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,42 +1,36 @@
 /// The order in which the rules of one scope are considered: priority (higher first), then
-/// specificity of the tool pattern (exact, then longer literal prefix, then fewer wildcards), then
-/// id (older first, as ids are ULIDs).
+/// specificity (``RuleSpecificity``: tool pattern exact, longer literal prefix, fewer wildcards,
+/// then the same for the path glob), then id (older first, as ids are ULIDs). Listings use this
+/// so they show rules in exactly the order the resolver applies them.
 public enum RuleOrder {
     /// Sort key of a rule; compute once per rule, compare many times.
     public struct Key: Comparable, Sendable {
         public let priority: Int
-        public let isLiteral: Bool
-        public let literalPrefixLength: Int
-        public let wildcardCount: Int
+        /// nil for a rule whose globs do not compile (never stored): it sorts last in its priority.
+        public let specificity: RuleSpecificity?
         public let id: String
 
         public init(_ rule: RouteRule) {
-            let glob = try? Glob(rule.toolPattern, flavor: .name)
-            self.init(
-                priority: rule.priority,
-                isLiteral: glob?.isLiteral ?? false,
-                literalPrefixLength: glob?.literalPrefixLength ?? 0,
-                wildcardCount: glob?.wildcardCount ?? Int.max,
-                id: rule.id)
-        }
-
-        public init(priority: Int, isLiteral: Bool, literalPrefixLength: Int, wildcardCount: Int, id: String) {
-            self.priority = priority
-            self.isLiteral = isLiteral
-            self.literalPrefixLength = literalPrefixLength
-            self.wildcardCount = wildcardCount
-            self.id = id
+            priority = rule.priority
+            id = rule.id
+            if let tool = try? Glob(rule.toolPattern, flavor: .name),
+                let path = try? Glob(rule.pathGlob, flavor: .path)
+            {
+                specificity = RuleSpecificity(toolPattern: tool, pathGlob: path)
+            } else {
+                specificity = nil
+            }
         }
 
         /// `lhs < rhs` means lhs is considered first.
         public static func < (lhs: Key, rhs: Key) -> Bool {
             if lhs.priority != rhs.priority { return lhs.priority > rhs.priority }
-            if lhs.isLiteral != rhs.isLiteral { return lhs.isLiteral }
-            if lhs.literalPrefixLength != rhs.literalPrefixLength {
-                return lhs.literalPrefixLength > rhs.literalPrefixLength
+            switch (lhs.specificity, rhs.specificity) {
+            case (let l?, let r?) where l != r: return l > r
+            case (.some, nil): return true
+            case (nil, .some): return false
+            default: return lhs.id.utf8.lexicographicallyPrecedes(rhs.id.utf8)
             }
-            if lhs.wildcardCount != rhs.wildcardCount { return lhs.wildcardCount < rhs.wildcardCount }
-            return lhs.id < rhs.id
         }
     }
 

@@ -27,6 +27,7 @@ public struct AppDatabase: Sendable {
         config.foreignKeysEnabled = true
         // The CLI and a running daemon share the file: wait for each other's short transactions.
         config.busyMode = .timeout(5)
+        try checkExisting(path: path, configuration: config)
         config.label = "junction"
         config.prepareDatabase { db in
             // Safe in WAL mode: a crash may lose the last transaction, never corrupt the file.
@@ -79,10 +80,10 @@ public struct AppDatabase: Sendable {
         return migrator
     }
 
-    private static func migrate(_ writer: any DatabaseWriter, path: String) throws(StoreError) {
-        let migrator = migrator
+    /// Refuses a database of another application or of a newer Junction, reading only.
+    private static func checkIdentity(_ reader: any DatabaseReader, path: String) throws(StoreError) {
         do {
-            let (applied, isForeign) = try writer.read { db -> (Set<String>, Bool) in
+            let (applied, isForeign) = try reader.read { db -> (Set<String>, Bool) in
                 let hasMigrations = try db.tableExists("grdb_migrations")
                 let applied = hasMigrations ? try migrator.appliedIdentifiers(db) : []
                 let tableCount =
@@ -94,12 +95,38 @@ public struct AppDatabase: Sendable {
             if isForeign { throw StoreError.notJunctionDatabase(path: path) }
             let unknown = applied.subtracting(knownMigrations).sorted()
             if !unknown.isEmpty { throw StoreError.newerSchema(path: path, unknownMigrations: unknown) }
-            try migrator.migrate(writer)
         } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
             throw .notADatabase(path: path)
         } catch {
             throw StoreError.wrap(error)
         }
+    }
+
+    private static func migrate(_ writer: any DatabaseWriter, path: String) throws(StoreError) {
+        try checkIdentity(writer, path: path)
+        do {
+            try migrator.migrate(writer)
+        } catch {
+            throw StoreError.wrap(error)
+        }
+    }
+
+    /// `DatabasePool` switches a file to WAL mode as it opens it, which rewrites the header of a
+    /// rollback-journal database. So a file that already holds data is first checked through a
+    /// plain connection that only reads: a refused file is left byte-for-byte unchanged.
+    private static func checkExisting(path: String, configuration: Configuration) throws(StoreError) {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
+        guard size > 0 else { return }
+        let queue: DatabaseQueue
+        do {
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+        } catch {
+            if let error = error as? DatabaseError, error.resultCode == .SQLITE_NOTADB {
+                throw .notADatabase(path: path)
+            }
+            throw StoreError.wrap(error)
+        }
+        try checkIdentity(queue, path: path)
     }
 
     /// SQLite files start with this 16-byte magic; anything else non-empty is not ours to open.

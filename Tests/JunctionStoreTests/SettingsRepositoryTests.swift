@@ -1,0 +1,110 @@
+import Foundation
+import JunctionCore
+import Testing
+
+@testable import JunctionStore
+
+@Suite("SettingsRepository")
+struct SettingsRepositoryTests {
+    let store: TestStore
+
+    init() throws {
+        store = try TestStore()
+    }
+
+    static let known = ["default_policy", "max_message_bytes", "log_level", "audit_retention_days", "approval_timeout_sec"]
+
+    @Test("a fresh database has every setting at its default")
+    func defaults() throws {
+        let all = try store.settings.all()
+        #expect(all.map(\.key) == Self.known)
+        #expect(all.allSatisfy { $0.isDefault })
+        let values = Dictionary(uniqueKeysWithValues: all.map { ($0.key, $0.json) })
+        #expect(values["default_policy"] == #""allow""#)
+        #expect(values["max_message_bytes"] == "67108864")
+        #expect(values["log_level"] == #""info""#)
+        #expect(values["audit_retention_days"] == "30")
+        #expect(values["approval_timeout_sec"] == "300")
+        #expect(try store.settings.get("log_level") == .init(key: "log_level", json: #""info""#, isDefault: true))
+    }
+
+    @Test("set, get and reset")
+    func setGetReset() throws {
+        let saved = try store.settings.set("audit_retention_days", json: "0")
+        #expect(saved == .init(key: "audit_retention_days", json: "0", isDefault: false))
+        #expect(try store.settings.get("audit_retention_days") == saved)
+        #expect(try store.settings.all().first { $0.key == "audit_retention_days" } == saved)
+
+        try store.settings.set("audit_retention_days", json: "90")
+        #expect(try store.settings.get("audit_retention_days").json == "90")
+
+        let reset = try store.settings.reset("audit_retention_days")
+        #expect(reset == .init(key: "audit_retention_days", json: "30", isDefault: true))
+        #expect(try store.settings.get("audit_retention_days") == reset)
+        #expect(try store.settings.reset("audit_retention_days").isDefault)
+    }
+
+    @Test("an unknown key is refused with the list of known keys")
+    func unknownKey() throws {
+        let known = Self.known.joined(separator: ", ")
+        for attempt in [{ _ = try store.settings.get("nope") }, { _ = try store.settings.set("nope", json: "1") },
+                        { _ = try store.settings.reset("nope") }] as [() throws -> Void] {
+            expectInvalid("nope", "unknown setting 'nope'; known settings: \(known)") { try attempt() }
+        }
+    }
+
+    static let refused: [(String, String)] = [
+        ("default_policy", #""maybe""#),
+        ("default_policy", #""ALLOW""#),
+        ("default_policy", "1"),
+        ("default_policy", "null"),
+        ("log_level", #""verbose""#),
+        ("max_message_bytes", #""2048""#),
+        ("max_message_bytes", "-5"),
+        ("max_message_bytes", "4096.5"),
+        ("max_message_bytes", "1023"),
+        ("audit_retention_days", "-1"),
+        ("audit_retention_days", #""30""#),
+        ("audit_retention_days", "2.5"),
+        ("audit_retention_days", "true"),
+        ("approval_timeout_sec", "0"),
+        ("approval_timeout_sec", "[300]"),
+    ]
+
+    @Test("values of the wrong type or range are refused and nothing is stored", arguments: refused)
+    func typeChecks(key: String, json: String) throws {
+        expectInvalid(key, "setting '\(key)' must be", "got \(json)") { try store.settings.set(key, json: json) }
+        #expect(try store.settings.get(key).isDefault)
+    }
+
+    @Test("a value that is not JSON is refused")
+    func notJSON() throws {
+        expectInvalid("default_policy", "is not valid JSON") { try store.settings.set("default_policy", json: "deny") }
+    }
+
+    static let accepted: [(String, String)] = [
+        ("default_policy", #""deny""#),
+        ("default_policy", #""approve""#),
+        ("max_message_bytes", "1024"),
+        ("audit_retention_days", "0"),
+        ("approval_timeout_sec", "1"),
+        ("log_level", #""trace""#),
+    ]
+
+    @Test("values of the right type and range are stored", arguments: accepted)
+    func acceptedValues(key: String, json: String) throws {
+        try store.settings.set(key, json: json)
+        #expect(try store.settings.get(key) == .init(key: key, json: json, isDefault: false))
+    }
+
+    @Test("defaultPolicy() is allow on a fresh install and follows the setting")
+    func defaultPolicy() throws {
+        #expect(try store.settings.defaultPolicy() == .allow)
+        try store.settings.set("default_policy", json: #""deny""#)
+        #expect(try store.settings.defaultPolicy() == .deny)
+        try store.settings.set("default_policy", json: #""approve""#)
+        #expect(try store.settings.defaultPolicy() == .approve)
+        try store.settings.reset("default_policy")
+        #expect(try store.settings.defaultPolicy() == .allow)
+    }
+}
