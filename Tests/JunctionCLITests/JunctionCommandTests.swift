@@ -71,7 +71,8 @@ struct JunctionCommandTests {
     func usageErrors() throws {
         for arguments in [
             ["workspace", "add", "--root", "/x"], ["route", "add", "--tool", "*"], ["no-such-command"],
-            ["server", "add", "s", "--url", "http://x", "--", "cmd"], ["workspace", "add", "w", "--root", "/w", "--default-policy", "maybe"],
+            ["server", "add", "s", "--url", "http://x", "--", "cmd"],
+            ["workspace", "add", "w", "--root", "/w", "--default-policy", "maybe"],
         ] {
             let result = try sandbox.run(arguments)
             #expect(result.exitCode == 1, "\(arguments): \(result)")

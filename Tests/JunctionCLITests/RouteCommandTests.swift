@@ -18,7 +18,7 @@ struct RouteCommandTests {
             "route", "add", "--workspace", "demo", "--tool", "gh__create_*", "--server", "gh", "--policy", "approve",
             "--priority", "5", "--path", "src/**", "--name", "gh-writes", "--approval-timeout", "60", "--json",
         ])
-        let global = try sandbox.ok(["route", "add", "--global", "--tool", "*", "--policy", "deny", "--priority=-3"])
+        let global = try sandbox.ok(["route", "add", "--global", "--tool", "*", "--policy", "deny", "--priority", "-3"])
         #expect(global.hasPrefix("Added route ") && global.contains("deny * in the global scope"))
         try sandbox.ok(["route", "add", "--workspace", "other", "--tool", "gh__read"])
 
@@ -52,7 +52,9 @@ struct RouteCommandTests {
     @Test("a scope without --server routes to the scope's server")
     func scopeFillsServer() throws {
         try sandbox.ok(["scope", "add", "gh-work", "--server", "gh", "--env", "TOKEN=x"])
-        let rule = try sandbox.jsonObject(["route", "add", "--global", "--tool", "gh__*", "--scope", "gh-work", "--json"])
+        let rule = try sandbox.jsonObject([
+            "route", "add", "--global", "--tool", "gh__*", "--scope", "gh-work", "--json",
+        ])
         let server = try sandbox.jsonObject(["server", "show", "gh", "--json"])
         let scope = try sandbox.jsonObject(["scope", "show", "gh-work", "--json"])
         #expect(rule["server_id"] as? String == server["id"] as? String)
@@ -91,10 +93,12 @@ struct RouteCommandTests {
             ["route", "add", "--global", "--tool", "gh__[abc"],
             "invalid tool pattern", "unterminated character class at position 4")
         try sandbox.fails(
-            ["route", "add", "--global", "--tool", "*", "--path", "src/[z-a]"], "invalid path glob", "reversed range 'z-a' in character class at position 5")
+            ["route", "add", "--global", "--tool", "*", "--path", "src/[z-a]"], "invalid path glob",
+            "reversed range 'z-a' in character class at position 5")
         try sandbox.fails(["route", "list", "--workspace", "nope"], "workspace 'nope' not found")
         try sandbox.ok(["route", "add", "--global", "--tool", "*", "--name", "r1"])
-        try sandbox.fails(["route", "add", "--global", "--tool", "x", "--name", "r1"], "a route named 'r1' already exists")
+        try sandbox.fails(
+            ["route", "add", "--global", "--tool", "x", "--name", "r1"], "a route named 'r1' already exists")
         #expect(try sandbox.jsonArray(["route", "list", "--json"]).count == 1)
 
         let both = try sandbox.run(["route", "add", "--workspace", "demo", "--global", "--tool", "*"])

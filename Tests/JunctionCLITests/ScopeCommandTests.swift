@@ -16,7 +16,10 @@ struct ScopeCommandTests {
     @Test("secrets given as KEY=VALUE or read from the environment never appear in output or the database")
     func secretsStaySealed() throws {
         let added = try sandbox.ok(
-            ["scope", "add", "gh-work", "--server", "gh", "--env", "GITHUB_TOKEN", "ORG=acme", "--header", "AUTHORIZATION"],
+            [
+                "scope", "add", "gh-work", "--server", "gh", "--env", "GITHUB_TOKEN", "ORG=acme", "--header",
+                "AUTHORIZATION",
+            ],
             env: ["GITHUB_TOKEN": Self.secret, "AUTHORIZATION": Self.headerSecret])
         #expect(added == "Added scope 'gh-work' for server 'gh' (sets GITHUB_TOKEN, ORG, AUTHORIZATION).\n")
         try sandbox.ok(["scope", "add", "gh-inline", "--server", "gh", "--env", "GITHUB_TOKEN=\(Self.secret)"])
@@ -34,8 +37,10 @@ struct ScopeCommandTests {
         #expect(json["server_id"] as? String == server["id"] as? String)
         #expect(try sandbox.jsonArray(["scope", "list", "--json"]).count == 2)
 
-        try sandbox.ok(["scope", "set", "gh-work", "--env", "GITHUB_TOKEN", "--unset", "ORG"], env: ["GITHUB_TOKEN": Self.secret])
-        #expect(try sandbox.jsonObject(["scope", "show", "gh-work", "--json"])["env_keys"] as? [String] == ["GITHUB_TOKEN"])
+        try sandbox.ok(
+            ["scope", "set", "gh-work", "--env", "GITHUB_TOKEN", "--unset", "ORG"], env: ["GITHUB_TOKEN": Self.secret])
+        #expect(
+            try sandbox.jsonObject(["scope", "show", "gh-work", "--json"])["env_keys"] as? [String] == ["GITHUB_TOKEN"])
         try sandbox.ok(["server", "show", "gh"])
         try sandbox.ok(["route", "add", "--global", "--tool", "gh__*", "--scope", "gh-work"])
         try sandbox.ok(["route", "list"])
@@ -63,12 +68,15 @@ struct ScopeCommandTests {
 
     @Test("bad input: unknown server, bad key, duplicate name, bad JUNCTION_SECRET_KEY")
     func badInput() throws {
-        try sandbox.fails(["scope", "add", "s", "--server", "nope", "--env", "A=\(Self.secret)"], "server 'nope' not found")
-        try sandbox.fails(["scope", "add", "s", "--server", "gh", "--env", "1A=\(Self.secret)"], "invalid variable name '1A'")
+        try sandbox.fails(
+            ["scope", "add", "s", "--server", "nope", "--env", "A=\(Self.secret)"], "server 'nope' not found")
+        try sandbox.fails(
+            ["scope", "add", "s", "--server", "gh", "--env", "1A=\(Self.secret)"], "invalid variable name '1A'")
         try sandbox.ok(["scope", "add", "s", "--server", "gh", "--env", "A=x"])
         try sandbox.fails(["scope", "add", "s", "--server", "gh", "--env", "A=x"], "a scope named 's' already exists")
         try sandbox.fails(
-            ["scope", "add", "t", "--server", "gh", "--env", "A=x"], "JUNCTION_SECRET_KEY must be the base64 encoding of 32 bytes",
+            ["scope", "add", "t", "--server", "gh", "--env", "A=x"],
+            "JUNCTION_SECRET_KEY must be the base64 encoding of 32 bytes",
             env: ["JUNCTION_SECRET_KEY": "short"])
         try sandbox.fails(["scope", "show", "nope"], "scope 'nope' not found")
         for result in sandbox.history.withLock({ $0 }) {
@@ -81,7 +89,8 @@ struct ScopeCommandTests {
         try sandbox.ok(["scope", "add", "gh-work", "--server", "gh", "--env", "A=x"])
         try sandbox.ok(["route", "add", "--global", "--tool", "gh__*", "--scope", "gh-work", "--name", "uses-it"])
         try sandbox.fails(["scope", "rm", "gh-work"], "scope 'gh-work' is used by route 'uses-it'", "--force")
-        #expect(try sandbox.ok(["scope", "rm", "gh-work", "--force"]) == "Removed scope 'gh-work' and 1 route rule(s).\n")
+        #expect(
+            try sandbox.ok(["scope", "rm", "gh-work", "--force"]) == "Removed scope 'gh-work' and 1 route rule(s).\n")
         #expect(try sandbox.jsonArray(["route", "list", "--json"]).isEmpty)
     }
 
@@ -89,8 +98,18 @@ struct ScopeCommandTests {
     func wrongKey() throws {
         let key = Data(repeating: 1, count: 32).base64EncodedString()
         let other = Data(repeating: 2, count: 32).base64EncodedString()
-        try sandbox.ok(["scope", "add", "s", "--server", "gh", "--env", "A=\(Self.secret)"], env: ["JUNCTION_SECRET_KEY": key])
-        try sandbox.fails(["scope", "set", "s", "--env", "B=y"], "is not the one they were sealed with", env: ["JUNCTION_SECRET_KEY": other])
+        try sandbox.ok(
+            ["scope", "add", "s", "--server", "gh", "--env", "A=\(Self.secret)"], env: ["JUNCTION_SECRET_KEY": key])
+        try sandbox.fails(
+            ["scope", "set", "s", "--env", "B=y"], "is not the one they were sealed with",
+            env: ["JUNCTION_SECRET_KEY": other])
         try sandbox.ok(["scope", "set", "s", "--env", "B=y"], env: ["JUNCTION_SECRET_KEY": key])
+    }
+
+    @Test("a value given without a key is refused without echoing the value")
+    func valueWithoutKeyIsNotEchoed() throws {
+        let line = try sandbox.fails(
+            ["scope", "add", "w", "--server", "gh", "--env", "=hunter2"], "a value with no key")
+        #expect(!line.contains("hunter2"))
     }
 }

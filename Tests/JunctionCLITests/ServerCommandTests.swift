@@ -22,7 +22,10 @@ struct ServerCommandTests {
         #expect(server["namespace"] as? String == "github")
         #expect(server["transport"] as? String == "stdio")
         #expect(server["command"] as? String == "npx")
-        #expect(server["args"] as? [String] == ["-y", "@modelcontextprotocol/server-github", "--port", "-1", "--", "--json"])
+        #expect(
+            server["args"] as? [String] == [
+                "-y", "@modelcontextprotocol/server-github", "--port", "-1", "--", "--json",
+            ])
         #expect(server["env"] as? [String: String] == ["LOG": "debug", "MODE": "a=b"])
         #expect(server["instance_mode"] as? String == "shared")
         #expect(server["enabled"] as? Bool == true)
@@ -64,7 +67,8 @@ struct ServerCommandTests {
         let table = try sandbox.ok(["server", "list"]).split(separator: "\n")
         #expect(table.count == 3)
         #expect(table[1].hasPrefix("fs") && table[1].contains("'fs mcp'"))
-        #expect(table[2].hasPrefix("gh") && table[2].contains("gh-mcp stdio --read-only") && table[2].contains("enabled"))
+        #expect(
+            table[2].hasPrefix("gh") && table[2].contains("gh-mcp stdio --read-only") && table[2].contains("enabled"))
 
         #expect(try sandbox.ok(["server", "disable", "gh"]) == "Server 'gh' is disabled.\n")
         #expect(try sandbox.jsonObject(["server", "show", "gh", "--json"])["enabled"] as? Bool == false)

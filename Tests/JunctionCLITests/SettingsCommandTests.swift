@@ -13,7 +13,8 @@ struct SettingsCommandTests {
     func list() throws {
         let table = try sandbox.ok(["settings", "list"])
         #expect(table.hasPrefix("KEY"))
-        for key in ["default_policy", "max_message_bytes", "log_level", "audit_retention_days", "approval_timeout_sec"] {
+        for key in ["default_policy", "max_message_bytes", "log_level", "audit_retention_days", "approval_timeout_sec"]
+        {
             #expect(table.contains(key))
         }
         let entries = try sandbox.jsonArray(["settings", "list", "--json"])

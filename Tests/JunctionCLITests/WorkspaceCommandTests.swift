@@ -12,7 +12,9 @@ struct WorkspaceCommandTests {
     @Test("add, list, show and rm a workspace")
     func flow() throws {
         #expect(try sandbox.ok(["workspace", "list"]).contains("No workspaces"))
-        let added = try sandbox.ok(["workspace", "add", "demo", "--root", "/src/demo/", "--default-policy", "deny", "--tag", "team=core"])
+        let added = try sandbox.ok([
+            "workspace", "add", "demo", "--root", "/src/demo/", "--default-policy", "deny", "--tag", "team=core",
+        ])
         #expect(added == "Added workspace 'demo' at /src/demo (default deny).\n")
 
         let table = try sandbox.ok(["workspace", "list"]).split(separator: "\n")
@@ -31,7 +33,9 @@ struct WorkspaceCommandTests {
 
     @Test("--json has the REST field names")
     func json() throws {
-        let added = try sandbox.jsonObject(["workspace", "add", "demo", "--root", "/src/demo", "--tag", "a=b", "--json"])
+        let added = try sandbox.jsonObject([
+            "workspace", "add", "demo", "--root", "/src/demo", "--tag", "a=b", "--json",
+        ])
         let listed = try sandbox.jsonArray(["workspace", "list", "--json"])
         let shown = try sandbox.jsonObject(["workspace", "show", "demo", "--json"])
 
@@ -60,10 +64,14 @@ struct WorkspaceCommandTests {
 
     @Test("bad input: an invalid name, a duplicate name or root, an unknown workspace")
     func badInput() throws {
-        try sandbox.fails(["workspace", "add", "my workspace", "--root", "app"], "invalid workspace name 'my workspace'")
+        try sandbox.fails(
+            ["workspace", "add", "my workspace", "--root", "app"], "invalid workspace name 'my workspace'")
         try sandbox.ok(["workspace", "add", "demo", "--root", "/src/demo"])
-        try sandbox.fails(["workspace", "add", "demo", "--root", "/src/other"], "a workspace named 'demo' already exists")
-        try sandbox.fails(["workspace", "add", "other", "--root", "/src/x/../demo"], "a workspace with root '/src/demo' already exists")
+        try sandbox.fails(
+            ["workspace", "add", "demo", "--root", "/src/other"], "a workspace named 'demo' already exists")
+        try sandbox.fails(
+            ["workspace", "add", "other", "--root", "/src/x/../demo"],
+            "a workspace with root '/src/demo' already exists")
         try sandbox.fails(["workspace", "show", "nope"], "workspace 'nope' not found")
         try sandbox.fails(["workspace", "rm", "nope"], "workspace 'nope' not found")
         try sandbox.fails(["workspace", "add", "t", "--root", "/t", "--tag", "novalue"], "expected KEY=VALUE")

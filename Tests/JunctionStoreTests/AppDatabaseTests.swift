@@ -183,7 +183,8 @@ struct AppDatabaseTests {
     ) throws {
         let before = try database.generation()
         try write()
-        #expect(try database.generation() > before, "\(label) did not bump the generation", sourceLocation: sourceLocation)
+        #expect(
+            try database.generation() > before, "\(label) did not bump the generation", sourceLocation: sourceLocation)
     }
 
     @Test("the generation starts at 0 and every repository write bumps it")
@@ -278,7 +279,8 @@ struct AppDatabaseTests {
         #expect(try database.generation() == before + 1)
 
         try other.write { db in
-            try db.execute(sql: "INSERT INTO settings (key, value, updated_at) VALUES ('log_level', '\"warning\"', 'x')")
+            try db.execute(
+                sql: "INSERT INTO settings (key, value, updated_at) VALUES ('log_level', '\"warning\"', 'x')")
         }
         #expect(try database.generation() == before + 2)
         try other.close()

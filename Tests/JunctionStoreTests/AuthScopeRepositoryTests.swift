@@ -68,7 +68,9 @@ struct AuthScopeRepositoryTests {
         let rule = try store.rule("gh__*", name: "uses-scope", scope: scope)
         try store.rule("gh__read", name: "unrelated")
 
-        let error = #expect(throws: StoreError.inUse(kind: "scope", name: "gh-work", dependents: ["route 'uses-scope'"])) {
+        let error = #expect(
+            throws: StoreError.inUse(kind: "scope", name: "gh-work", dependents: ["route 'uses-scope'"])
+        ) {
             try store.scopes().delete("gh-work")
         }
         #expect(error?.description.contains("use --force") == true)

@@ -61,8 +61,9 @@ struct DownstreamRepositoryTests {
         ("abcdefghijklmnopqrstuvwxyz0123456789", "abcdefghijklmnopqrstuvwx"),
     ]
 
-    @Test("the default namespace is the lowercased name with other characters as '-', cut to 24",
-          arguments: defaultNamespaces)
+    @Test(
+        "the default namespace is the lowercased name with other characters as '-', cut to 24",
+        arguments: defaultNamespaces)
     func defaultNamespace(name: String, namespace: String) throws {
         let created = try store.downstreams.create(Downstream(name: name, command: "x"))
         #expect(created.namespace == namespace)
@@ -131,8 +132,9 @@ struct DownstreamRepositoryTests {
         }
     }
 
-    @Test("an http server without a valid http(s) url is refused",
-          arguments: [nil, "", "not a url", "example.com/mcp", "ftp://example.com/mcp", "http://", "file:///tmp/x"]
+    @Test(
+        "an http server without a valid http(s) url is refused",
+        arguments: [nil, "", "not a url", "example.com/mcp", "ftp://example.com/mcp", "http://", "file:///tmp/x"]
             as [String?])
     func httpWithBadURL(url: String?) throws {
         expectInvalid("url", "an http server needs an http:// or https:// url") {
@@ -209,7 +211,9 @@ struct DownstreamRepositoryTests {
         #expect(try store.downstreams.get("gh").enabled == false)
         #expect(try store.downstreams.setEnabled(gh.id, true).enabled == true)
         #expect(try store.downstreams.get("gh").enabled == true)
-        #expect(throws: StoreError.notFound(kind: "server", key: "nope")) { try store.downstreams.setEnabled("nope", true) }
+        #expect(throws: StoreError.notFound(kind: "server", key: "nope")) {
+            try store.downstreams.setEnabled("nope", true)
+        }
     }
 
     @Test("deleting a server deletes its auth scopes")

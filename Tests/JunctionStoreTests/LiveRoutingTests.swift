@@ -57,6 +57,25 @@ struct LiveRoutingTests {
         #expect(PathCanonicalizer.resolvingSymlinks("/") == "/")
     }
 
+    @Test("route listings show rules in exactly the order the resolver considers them")
+    func listingOrderIsResolverOrder() throws {
+        let store = try TestStore()
+        try store.server("github")
+        let patterns = ["*", "github__*", "github__create_issue", "*__create_*", "github__cr?ate_*", "g*"]
+        let paths = ["**", "src/**", "src", "*"]
+        for index in 0..<24 {
+            try store.routes.create(
+                RouteRule(
+                    pathGlob: paths[index % paths.count], toolPattern: patterns[(index * 7) % patterns.count],
+                    policy: .allow, priority: index % 3))
+        }
+        let listed = try store.routes.list(.global).map(\.id)
+        let traced = RouteResolver(config: try RoutingConfigLoader(store.database).load())
+            .resolve(tool: "github__create_issue", clientRoot: "/src", trace: true)
+            .trace?.map(\.ruleId)
+        #expect(traced == listed)
+    }
+
     @Test("refresh reloads only when the generation moved, and drops cached decisions")
     func refreshFollowsGeneration() throws {
         let store = try TestStore()

@@ -165,7 +165,8 @@ struct RouteRuleRepositoryTests {
         let alpha = try store.workspace("alpha")
         let zeta = try store.workspace("zeta")
         func add(_ id: String, _ tool: String, _ workspace: Workspace?, priority: Int = 0) throws {
-            try store.routes.create(RouteRule(id: id, workspaceId: workspace?.id, toolPattern: tool, priority: priority))
+            try store.routes.create(
+                RouteRule(id: id, workspaceId: workspace?.id, toolPattern: tool, priority: priority))
         }
         // Inserted out of order on purpose.
         try add("01G1", "*", nil, priority: 100)

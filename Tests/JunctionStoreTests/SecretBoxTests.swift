@@ -66,7 +66,10 @@ struct SecretBoxTests {
         ]
         for blob in candidates {
             let error = #expect(throws: StoreError.self) { try box.open(blob, context: "c") }
-            if case .secretMismatch = error {} else { Issue.record("expected .secretMismatch, got \(String(describing: error))") }
+            if case .secretMismatch = error {
+            } else {
+                Issue.record("expected .secretMismatch, got \(String(describing: error))")
+            }
         }
     }
 
@@ -139,10 +142,12 @@ struct SecretBoxTests {
         let store = try TestStore()
         try store.server("gh")
         let scope = try store.scopes().create(
-            name: "gh-work", server: "gh", secrets: .init(env: ["GITHUB_TOKEN": Self.secret], headers: ["X-Key": Self.secret]))
+            name: "gh-work", server: "gh",
+            secrets: .init(env: ["GITHUB_TOKEN": Self.secret], headers: ["X-Key": Self.secret]))
 
         let (env, headers) = try store.database.reader.read { db in
-            let row = try #require(try Row.fetchOne(db, sql: "SELECT * FROM auth_scopes WHERE id = ?", arguments: [scope.id]))
+            let row = try #require(
+                try Row.fetchOne(db, sql: "SELECT * FROM auth_scopes WHERE id = ?", arguments: [scope.id]))
             return (row["env_sealed"] as Data?, row["headers_sealed"] as Data?)
         }
         let needle = Data(Self.secret.utf8)
@@ -161,7 +166,9 @@ struct SecretBoxTests {
         try store.scopes().create(
             name: "gh-work", server: "gh", secrets: .init(env: ["GITHUB_TOKEN": Self.secret], headers: ["X-Key": "h"]))
 
-        #expect(try store.scopes().secrets(of: "gh-work") == .init(env: ["GITHUB_TOKEN": Self.secret], headers: ["X-Key": "h"]))
+        #expect(
+            try store.scopes().secrets(of: "gh-work")
+                == .init(env: ["GITHUB_TOKEN": Self.secret], headers: ["X-Key": "h"]))
         let scope = try store.scopes().get("gh-work")
         #expect(scope.envKeys == ["GITHUB_TOKEN"] && scope.headerKeys == ["X-Key"])
         #expect(try store.scopes().list().map(\.envKeys) == [["GITHUB_TOKEN"]])
@@ -177,9 +184,11 @@ struct SecretBoxTests {
     func updateSecrets() throws {
         let store = try TestStore()
         try store.server("gh")
-        try store.scopes().create(name: "s", server: "gh", secrets: .init(env: ["A": "1", "B": "2"], headers: ["H": "h"]))
+        try store.scopes().create(
+            name: "s", server: "gh", secrets: .init(env: ["A": "1", "B": "2"], headers: ["H": "h"]))
 
-        let updated = try store.scopes().updateSecrets("s", set: .init(env: ["B": "22", "C": "3"]), removing: ["A", "H"])
+        let updated = try store.scopes().updateSecrets(
+            "s", set: .init(env: ["B": "22", "C": "3"]), removing: ["A", "H"])
 
         #expect(updated.envKeys == ["B", "C"] && updated.headerKeys.isEmpty)
         #expect(try store.scopes().secrets(of: "s") == .init(env: ["B": "22", "C": "3"]))
@@ -200,8 +209,13 @@ struct SecretBoxTests {
 
         let otherBox = try SecretBox(base64Key: Self.randomKey(), origin: "other")
         let error = #expect(throws: StoreError.self) { try store.scopes(box: otherBox).secrets(of: "s") }
-        if case .secretMismatch = error {} else { Issue.record("expected .secretMismatch, got \(String(describing: error))") }
-        #expect(throws: StoreError.self) { try store.scopes(box: otherBox).updateSecrets("s", set: .init(env: ["X": "y"])) }
+        if case .secretMismatch = error {
+        } else {
+            Issue.record("expected .secretMismatch, got \(String(describing: error))")
+        }
+        #expect(throws: StoreError.self) {
+            try store.scopes(box: otherBox).updateSecrets("s", set: .init(env: ["X": "y"]))
+        }
         #expect(try store.scopes().secrets(of: "s").env == ["TOKEN": Self.secret])
 
         let noKey = #expect(throws: StoreError.self) { try store.scopes(box: nil).secrets(of: "s") }
@@ -217,11 +231,15 @@ struct SecretBoxTests {
         let b = try store.scope("b", server: "gh", env: ["TOKEN": "other"])
         try store.database.writer.write { db in
             try db.execute(
-                sql: "UPDATE auth_scopes SET env_sealed = (SELECT env_sealed FROM auth_scopes WHERE id = ?) WHERE id = ?",
+                sql:
+                    "UPDATE auth_scopes SET env_sealed = (SELECT env_sealed FROM auth_scopes WHERE id = ?) WHERE id = ?",
                 arguments: [a.id, b.id])
         }
         let error = #expect(throws: StoreError.self) { try store.scopes().secrets(of: "b") }
-        if case .secretMismatch = error {} else { Issue.record("expected .secretMismatch, got \(String(describing: error))") }
+        if case .secretMismatch = error {
+        } else {
+            Issue.record("expected .secretMismatch, got \(String(describing: error))")
+        }
         #expect(try store.scopes().secrets(of: "a").env == ["TOKEN": Self.secret])
     }
 }

@@ -12,7 +12,9 @@ struct SettingsRepositoryTests {
         store = try TestStore()
     }
 
-    static let known = ["default_policy", "max_message_bytes", "log_level", "audit_retention_days", "approval_timeout_sec"]
+    static let known = [
+        "default_policy", "max_message_bytes", "log_level", "audit_retention_days", "approval_timeout_sec",
+    ]
 
     @Test("a fresh database has every setting at its default")
     func defaults() throws {
@@ -47,10 +49,18 @@ struct SettingsRepositoryTests {
     @Test("an unknown key is refused with the list of known keys")
     func unknownKey() throws {
         let known = Self.known.joined(separator: ", ")
-        for attempt in [{ _ = try store.settings.get("nope") }, { _ = try store.settings.set("nope", json: "1") },
-                        { _ = try store.settings.reset("nope") }] as [() throws -> Void] {
+        for attempt in [
+            { _ = try store.settings.get("nope") }, { _ = try store.settings.set("nope", json: "1") },
+            { _ = try store.settings.reset("nope") },
+        ] as [() throws -> Void] {
             expectInvalid("nope", "unknown setting 'nope'; known settings: \(known)") { try attempt() }
         }
+    }
+
+    @Test("a whole number given with a fraction part is stored as an integer")
+    func wholeNumbersAreNormalised() throws {
+        #expect(try store.settings.set("max_message_bytes", json: "2048.0").json == "2048")
+        #expect(try store.settings.get("max_message_bytes").json == "2048")
     }
 
     static let refused: [(String, String)] = [

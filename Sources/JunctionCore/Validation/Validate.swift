@@ -46,8 +46,12 @@ public enum Validate {
 
     /// Splits `KEY=VALUE`; the value may contain `=` and may be empty.
     public static func keyValue(_ pair: String, field: String) throws(ValidationError) -> (String, String) {
-        guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
+        guard let equals = pair.firstIndex(of: "=") else {
             throw ValidationError(field: field, message: "expected KEY=VALUE, got '\(pair)'")
+        }
+        guard equals != pair.startIndex else {
+            // Never echo what follows '=': it may be a secret.
+            throw ValidationError(field: field, message: "expected KEY=VALUE, got a value with no key")
         }
         return (String(pair[..<equals]), String(pair[pair.index(after: equals)...]))
     }

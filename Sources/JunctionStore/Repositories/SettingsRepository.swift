@@ -102,6 +102,12 @@ public struct SettingsRepository: Sendable {
         if let expected = definition.check(decoded) {
             throw .invalid(ValidationError(field: key, message: "setting '\(key)' must be \(expected), got \(json)"))
         }
+        // Store one spelling per value: a whole number given as 2048.0 is kept as 2048.
+        var normalized = decoded
+        if case .double = decoded, let integer = decoded.integerValue { normalized = .integer(integer) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let json = (try? encoder.encode(normalized)).map { String(decoding: $0, as: UTF8.self) } ?? json
         try database.write { db in
             try db.execute(
                 sql: """

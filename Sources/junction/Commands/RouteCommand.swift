@@ -24,7 +24,8 @@ struct RouteCommand: ParsableCommand {
         var tool: String
         @Option(help: "Server that serves matching calls (default: the namespace's owner).") var server: String?
         @Option(help: "What happens to matching calls.") var policy: Policy = .allow
-        @Option(help: "Higher priority rules are considered first.") var priority: Int = 0
+        @Option(parsing: .unconditional, help: "Higher priority rules are considered first (may be negative).")
+        var priority: Int = 0
         @Option(
             help: ArgumentHelp("Subpath of the workspace the rule applies in (** spans folders).", valueName: "GLOB"))
         var path: String = RouteRule.defaultPathGlob

@@ -93,7 +93,8 @@ final class CLISandbox: Sendable {
             process.terminationReason == .exit, "junction was killed by a signal: \(result)",
             sourceLocation: sourceLocation)
         for marker in ["Fatal error", "Stack dump", "Current stack trace", "Segmentation fault"] {
-            #expect(!result.stderr.contains(marker), "crash report in stderr: \(result)", sourceLocation: sourceLocation)
+            #expect(
+                !result.stderr.contains(marker), "crash report in stderr: \(result)", sourceLocation: sourceLocation)
         }
         return result
     }
@@ -105,7 +106,9 @@ final class CLISandbox: Sendable {
         sourceLocation: SourceLocation = #_sourceLocation
     ) throws -> String {
         let result = try run(arguments, env: env, setHome: setHome, sourceLocation: sourceLocation)
-        #expect(result.exitCode == 0, "junction \(arguments.joined(separator: " ")): \(result)", sourceLocation: sourceLocation)
+        #expect(
+            result.exitCode == 0, "junction \(arguments.joined(separator: " ")): \(result)",
+            sourceLocation: sourceLocation)
         #expect(result.stderr.isEmpty, "unexpected stderr: \(result)", sourceLocation: sourceLocation)
         return result.stdout
     }
