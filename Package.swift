@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "junction", targets: ["junction"]),
         .library(name: "JunctionCore", targets: ["JunctionCore"]),
         .library(name: "JunctionStore", targets: ["JunctionStore"]),
+        .library(name: "JunctionGateway", targets: ["JunctionGateway"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -26,12 +27,20 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Two GNU libc calls Swift's Glibc module does not expose (pipe2, spawn chdir).
+        .target(name: "CJunctionShims"),
+        // MCP engine: downstream processes and pool, sessions, audit and caches wired together.
+        .target(
+            name: "JunctionGateway",
+            dependencies: ["JunctionCore", "JunctionStore", "CJunctionShims"]
+        ),
         // Thin CLI: every command calls a library target.
         .executableTarget(
             name: "junction",
             dependencies: [
                 "JunctionCore",
                 "JunctionStore",
+                "JunctionGateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -46,6 +55,7 @@ let package = Package(
             name: "JunctionStoreTests",
             dependencies: ["JunctionStore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        .testTarget(name: "JunctionGatewayTests", dependencies: ["JunctionGateway"]),
         .testTarget(name: "JunctionCLITests", dependencies: ["JunctionStore", "junction"]),
     ],
     swiftLanguageModes: [.v6]

@@ -2,7 +2,7 @@ import ArgumentParser
 import JunctionCore
 
 /// The root command. `--home DIR` is accepted anywhere before `--` (see main.swift).
-struct Junction: ParsableCommand {
+struct Junction: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "junction",
         abstract: "A workspace-routing MCP multiplexer: one MCP server in your AI client, many behind it.",
@@ -18,6 +18,7 @@ struct Junction: ParsableCommand {
             ScopeCommand.self,
             SettingsCommand.self,
             DryRunCommand.self,
+            StdioCommand.self,
         ]
     )
 
@@ -32,3 +33,11 @@ struct OutputOptions: ParsableArguments {
 }
 
 extension Policy: ExpressibleByArgument {}
+
+extension AsyncParsableCommand {
+    /// Runs the async `run()`: called through an existential, plain `run()` would pick the
+    /// synchronous requirement.
+    mutating func runAsync() async throws {
+        try await run()
+    }
+}

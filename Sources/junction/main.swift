@@ -24,7 +24,11 @@ while index < min(terminator, arguments.count) {
 
 do {
     var command = try Junction.parseAsRoot(arguments)
-    try command.run()
+    if var asyncCommand = command as? any AsyncParsableCommand {
+        try await asyncCommand.runAsync()
+    } else {
+        try command.run()
+    }
 } catch let error as StoreError {
     Output.printError(error.description)
     exit(1)

@@ -110,6 +110,19 @@ public struct RoutingConfig: Sendable {
     }
 
     /// Number of rules in the snapshot (disabled ones included).
+    /// Every downstream of the snapshot, by name.
+    public var downstreams: [Downstream] {
+        downstreamsById.values.sorted { $0.name < $1.name }
+    }
+
+    public func downstream(id: String) -> Downstream? {
+        downstreamsById[id]
+    }
+
+    public func downstream(namespace: String) -> Downstream? {
+        downstreamsByNamespace[namespace]
+    }
+
     public var ruleCount: Int {
         scopes.reduce(0) { $0 + $1.rules.count }
     }

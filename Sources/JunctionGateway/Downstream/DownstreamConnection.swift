@@ -1,0 +1,265 @@
+import Foundation
+import JunctionCore
+import Synchronization
+
+/// A JSON-RPC client over one downstream process.
+///
+/// Request ids are Junction's own integers (so ids from many clients never collide on a shared
+/// server); progress tokens are rewritten to those ids and reported back to the caller. Every
+/// request has a deadline, extended by progress up to a maximum; on expiry or cancellation the
+/// server gets `notifications/cancelled`. If the process exits, every pending request fails at
+/// once with the server's name and its last stderr lines.
+final class DownstreamConnection: Sendable {
+    struct Handlers: Sendable {
+        /// Notifications from the server other than progress for a pending request.
+        var onNotification: @Sendable (JSONRPCMessage) -> Void = { _ in }
+        /// Requests from the server (sampling, elicitation, roots, ping); returns the response.
+        var onRequest: @Sendable (JSONRPCMessage) async -> JSONRPCMessage = { request in
+            if request.method == "ping" { return .response(id: request.id ?? .null, result: .emptyObject) }
+            return .errorResponse(
+                id: request.id, code: JSONRPCErrorCode.methodNotFound,
+                message: "Method not found: \(request.method ?? "")")
+        }
+        /// The process ended (crash or stop); called once.
+        var onExit: @Sendable (String) -> Void = { _ in }
+    }
+
+    private struct Pending {
+        var continuation: CheckedContinuation<JSONRPCMessage, any Error>
+        var deadline: ContinuousClock.Instant
+        var maxDeadline: ContinuousClock.Instant
+        var timeout: Duration
+        var onProgress: (@Sendable (RawJSON) -> Void)?
+    }
+
+    private struct State {
+        var nextId = 1
+        var pending: [Int: Pending] = [:]
+        var exitReason: String?
+        var framer: LineFramer
+    }
+
+    let server: String
+    let stderr: StderrLog
+    private let handlers: Handlers
+    private let state: Mutex<State>
+    private let child: Mutex<ChildProcess?>
+    private let watchdog: Mutex<Task<Void, Never>?>
+
+    init(
+        server: String,
+        command: String,
+        arguments: [String],
+        environment: [String: String],
+        cwd: String?,
+        logPath: String?,
+        maxMessageBytes: Int,
+        handlers: Handlers
+    ) throws {
+        self.server = server
+        self.handlers = handlers
+        self.stderr = StderrLog(logPath: logPath)
+        self.state = Mutex(State(framer: LineFramer(maxLineBytes: maxMessageBytes)))
+        self.child = Mutex(nil)
+        self.watchdog = Mutex(nil)
+        let process = try ChildProcess(
+            command: command, arguments: arguments, environment: environment, cwd: cwd,
+            onStdout: { [weak self] chunk in self?.receive(chunk) },
+            onStderr: { [stderr] chunk in stderr.append(chunk) },
+            onExit: { [weak self] status in self?.exited(status: status) })
+        child.withLock { $0 = process }
+        // Checks deadlines; cancelled in `exited` or deinit.
+        let task = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(200))
+                guard let self else { return }
+                self.expireDeadlines()
+            }
+        }
+        watchdog.withLock { $0 = task }
+    }
+
+    deinit {
+        watchdog.withLock { $0?.cancel() }
+    }
+
+    var pid: Int32? { child.withLock { $0?.pid } }
+
+    /// Sends a request and waits for its response (a result or an error response).
+    ///
+    /// - Parameters:
+    ///   - timeout: the deadline, extended by each progress notification up to `maxTimeout`.
+    ///   - onProgress: when set, the request asks for progress and each notification's params are
+    ///     passed here (with Junction's token, which the caller maps back).
+    func request(
+        _ method: String,
+        params: RawJSON?,
+        timeout: Duration,
+        maxTimeout: Duration? = nil,
+        onProgress: (@Sendable (RawJSON) -> Void)? = nil
+    ) async throws -> JSONRPCMessage {
+        let id = state.withLock { state -> Int in
+            defer { state.nextId += 1 }
+            return state.nextId
+        }
+        var params = params
+        if onProgress != nil {
+            params = Self.settingProgressToken(in: params, to: RawJSON(integer: id))
+        }
+        let message = JSONRPCMessage.request(id: RawJSON(integer: id), method: method, params: params)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let now = ContinuousClock.now
+                let failure = state.withLock { state -> (any Error)? in
+                    if let reason = state.exitReason {
+                        return DownstreamError.unavailable(server: server, reason: reason, stderr: stderr.tail())
+                    }
+                    if Task.isCancelled { return DownstreamError.cancelled }
+                    state.pending[id] = Pending(
+                        continuation: continuation, deadline: now + timeout,
+                        maxDeadline: now + (maxTimeout ?? timeout * 10), timeout: timeout, onProgress: onProgress)
+                    return nil
+                }
+                if let failure {
+                    continuation.resume(throwing: failure)
+                    return
+                }
+                send(message)
+            }
+        } onCancel: {
+            self.abandon(id, error: DownstreamError.cancelled, reason: "cancelled by the client")
+        }
+    }
+
+    /// Sends a notification.
+    func notify(_ method: String, params: RawJSON?) {
+        send(.notification(method: method, params: params))
+    }
+
+    /// Asks the process to stop: stdin is closed, then SIGTERM and SIGKILL to its process group
+    /// if it has not exited after the grace period.
+    func stop(grace: Duration = .seconds(2)) {
+        guard let process = child.withLock({ $0 }) else { return }
+        process.closeStdin()
+        let exited = state.withLock { $0.exitReason != nil }
+        guard !exited else { return }
+        // Escalation; holds only a weak reference, ends by itself.
+        Task { [weak self] in
+            try? await Task.sleep(for: grace)
+            guard let self, self.isRunning else { return }
+            process.signal(SIGTERM)
+            try? await Task.sleep(for: grace)
+            guard self.isRunning else { return }
+            process.signal(SIGKILL)
+        }
+    }
+
+    /// Stops at once (SIGKILL to the group): for shutdown when waiting is not an option.
+    func kill() {
+        child.withLock { $0 }?.signal(SIGKILL)
+    }
+
+    var isRunning: Bool { state.withLock { $0.exitReason == nil } }
+
+    private func send(_ message: JSONRPCMessage) {
+        var bytes = message.encoded()
+        bytes.append(0x0A)
+        child.withLock { $0 }?.write(bytes)
+    }
+
+    private func receive(_ chunk: [UInt8]) {
+        let frames = state.withLock { $0.framer.append(chunk) }
+        for frame in frames {
+            switch frame {
+            case .line(let line):
+                handle(line)
+            case .oversized(let size):
+                stderr.append(Array("[junction] dropped a \(size)-byte message over the size limit\n".utf8))
+            }
+        }
+    }
+
+    private func handle(_ line: [UInt8]) {
+        guard case .success(let message) = JSONRPCMessage.parse(line) else {
+            // Garbage on stdout (a print() in the server): keep it with stderr, carry on.
+            stderr.append(Array("[junction] ignored non-JSON-RPC output: ".utf8) + line.prefix(500) + [0x0A])
+            return
+        }
+        switch message.kind {
+        case .response, .errorResponse:
+            guard let id = message.id?.intValue else { return }
+            let pending = state.withLock { $0.pending.removeValue(forKey: id) }
+            pending?.continuation.resume(returning: message)
+        case .notification:
+            if message.method == "notifications/progress", let params = message.params,
+                let token = params["progressToken"]?.intValue
+            {
+                let callback = state.withLock { state -> (@Sendable (RawJSON) -> Void)? in
+                    guard var pending = state.pending[token] else { return nil }
+                    // Progress extends the deadline, but never past the maximum.
+                    pending.deadline = min(ContinuousClock.now + pending.timeout, pending.maxDeadline)
+                    state.pending[token] = pending
+                    return pending.onProgress
+                }
+                callback?(params)
+                return
+            }
+            handlers.onNotification(message)
+        case .request:
+            let handlers = handlers
+            // Answered concurrently so a slow answer (a person elicited) never blocks the reader.
+            Task { [weak self] in
+                let response = await handlers.onRequest(message)
+                self?.send(response)
+            }
+        }
+    }
+
+    private func abandon(_ id: Int, error: any Error, reason: String) {
+        let pending = state.withLock { $0.pending.removeValue(forKey: id) }
+        guard let pending else { return }
+        pending.continuation.resume(throwing: error)
+        notify(
+            "notifications/cancelled",
+            params: RawJSON(object: [("requestId", RawJSON(integer: id)), ("reason", RawJSON(string: reason))]))
+    }
+
+    private func expireDeadlines() {
+        let now = ContinuousClock.now
+        let expired = state.withLock { state in
+            state.pending.filter { $0.value.deadline <= now }.map { ($0.key, $0.value.timeout) }
+        }
+        for (id, timeout) in expired {
+            let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+            abandon(
+                id, error: DownstreamError.timeout(server: server, seconds: seconds), reason: "timed out in Junction")
+        }
+    }
+
+    private func exited(status: Int32) {
+        child.withLock { $0?.markExited() }
+        let reason = Self.describe(status: status)
+        let pending = state.withLock { state -> [Pending] in
+            state.exitReason = reason
+            defer { state.pending.removeAll() }
+            return Array(state.pending.values)
+        }
+        let error = DownstreamError.unavailable(server: server, reason: reason, stderr: stderr.tail())
+        for entry in pending { entry.continuation.resume(throwing: error) }
+        watchdog.withLock { $0?.cancel() }
+        handlers.onExit(reason)
+    }
+
+    static func describe(status: Int32) -> String {
+        let signal = status & 0x7F
+        if signal == 0 { return "exited with status \((status >> 8) & 0xFF)" }
+        return "killed by signal \(signal)"
+    }
+
+    static func settingProgressToken(in params: RawJSON?, to token: RawJSON) -> RawJSON? {
+        let params = params ?? .emptyObject
+        let meta = params["_meta"].flatMap { $0.isObject ? $0 : nil } ?? .emptyObject
+        guard let newMeta = meta.setting("progressToken", to: token) else { return params }
+        return params.setting("_meta", to: newMeta) ?? params
+    }
+}

@@ -1,0 +1,35 @@
+import JunctionCore
+
+/// Why a call to a downstream did not produce a response.
+public enum DownstreamError: Error, Sendable, CustomStringConvertible {
+    /// The server is not running: failed to start, crashed, or was stopped.
+    case unavailable(server: String, reason: String, stderr: [String])
+    case timeout(server: String, seconds: Double)
+    case cancelled
+    /// The server answered something Junction cannot use.
+    case protocolError(server: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .unavailable(let server, let reason, let stderr):
+            let tail = stderr.suffix(5).joined(separator: " | ")
+            return "server '\(server)' is unavailable: \(reason)" + (tail.isEmpty ? "" : ". Last stderr: \(tail)")
+        case .timeout(let server, let seconds):
+            return "server '\(server)' did not answer within \(Int(seconds)) s; the call was cancelled"
+        case .cancelled:
+            return "the request was cancelled"
+        case .protocolError(let server, let reason):
+            return "server '\(server)' broke the protocol: \(reason)"
+        }
+    }
+
+    /// The JSON-RPC error code this maps to when answered to a client.
+    public var code: Int {
+        switch self {
+        case .unavailable: JSONRPCErrorCode.downstreamUnavailable
+        case .timeout: JSONRPCErrorCode.timeout
+        case .cancelled: JSONRPCErrorCode.requestCancelled
+        case .protocolError: JSONRPCErrorCode.internalError
+        }
+    }
+}

@@ -1,0 +1,352 @@
+import Foundation
+import JunctionCore
+import JunctionStore
+
+/// Starts downstream servers lazily, shares them between sessions (or not, per instance mode),
+/// discovers what they offer, restarts them with exponential backoff after a crash, and stops
+/// them when idle.
+public actor DownstreamPool {
+    /// What a server looks like from outside, for status displays and error messages.
+    public struct Status: Sendable, Codable {
+        public var downstreamId: String
+        public var state: String  // stopped | starting | running | backoff | crash_loop
+        public var instances: Int
+        public var crashes: Int
+        public var lastError: String?
+        public var restartInSeconds: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case state, instances, crashes
+            case downstreamId = "server_id"
+            case lastError = "last_error"
+            case restartInSeconds = "restart_in_sec"
+        }
+    }
+
+    public struct Options: Sendable {
+        public var startupTimeout: Duration = .seconds(30)
+        public var maxMessageBytes = 64 * 1024 * 1024
+        /// Longest a call waits for a backoff to end before failing fast.
+        public var maxBackoffWait: Duration = .seconds(5)
+        public var protocolVersion = "2025-06-18"
+        public init() {}
+    }
+
+    /// Hooks the engine supplies.
+    public struct Hooks: Sendable {
+        /// A downstream's catalog changed after a list_changed notification or a restart.
+        public var catalogChanged: @Sendable (String) -> Void = { _ in }
+        /// A per-session instance's request to its client (sampling, elicitation, roots).
+        public var clientRequest: @Sendable (String, JSONRPCMessage) async -> JSONRPCMessage = { _, request in
+            .errorResponse(
+                id: request.id, code: JSONRPCErrorCode.methodNotFound,
+                message: "Method not found: \(request.method ?? "")")
+        }
+        /// Notifications a downstream sends that the engine may relay (logging, resource updates).
+        public var notification: @Sendable (InstanceKey, JSONRPCMessage) -> Void = { _, _ in }
+        public init() {}
+    }
+
+    private struct CrashRecord {
+        var count = 0
+        var lastCrash: ContinuousClock.Instant?
+        var lastError: String?
+        var restartAt: ContinuousClock.Instant?
+    }
+
+    private let home: JunctionHome
+    private let secrets: @Sendable (String) throws -> AuthScopeRepository.Secrets
+    private let options: Options
+    private var hooks = Hooks()
+    private var instances: [InstanceKey: DownstreamInstance] = [:]
+    private var starting: [InstanceKey: Task<DownstreamInstance, any Error>] = [:]
+    private var crashes: [String: CrashRecord] = [:]
+    private var refreshes: [InstanceKey: Task<Void, Never>] = [:]
+    private var stopping = false
+
+    public init(
+        home: JunctionHome,
+        options: Options = Options(),
+        secrets: @escaping @Sendable (String) throws -> AuthScopeRepository.Secrets
+    ) {
+        self.home = home
+        self.options = options
+        self.secrets = secrets
+    }
+
+    public func setHooks(_ hooks: Hooks) {
+        self.hooks = hooks
+    }
+
+    /// The running instance for a key, starting it (once, however many callers ask) if needed.
+    public func instance(
+        for downstream: Downstream, authScopeId: String?, sessionId: String?
+    ) async throws -> DownstreamInstance {
+        guard !stopping else {
+            throw DownstreamError.unavailable(server: downstream.name, reason: "Junction is shutting down", stderr: [])
+        }
+        guard downstream.enabled else {
+            throw DownstreamError.unavailable(
+                server: downstream.name, reason: "it is disabled (junction server enable \(downstream.name))",
+                stderr: [])
+        }
+        let key = InstanceKey(
+            downstreamId: downstream.id, authScopeId: authScopeId,
+            sessionId: downstream.instanceMode == .perSession ? sessionId : nil)
+        if let existing = instances[key] {
+            if existing.isRunning && existing.downstream == downstream { return existing }
+            instances[key] = nil
+            if existing.isRunning { existing.connection.stop() }  // its definition changed
+        }
+        if let task = starting[key] { return try await task.value }
+        try await waitForBackoff(downstream)
+        let task = Task { try await self.start(downstream, key: key) }
+        starting[key] = task
+        defer { starting[key] = nil }
+        let instance = try await task.value
+        instances[key] = instance
+        return instance
+    }
+
+    /// Instances currently running, for discovery, status and shutdown.
+    public func running() -> [DownstreamInstance] {
+        instances.values.filter(\.isRunning)
+    }
+
+    public func status(of downstream: Downstream) -> Status {
+        let live = instances.values.filter { $0.key.downstreamId == downstream.id && $0.isRunning }
+        let record = crashes[downstream.id] ?? CrashRecord()
+        let now = ContinuousClock.now
+        var state = live.isEmpty ? "stopped" : "running"
+        var restartIn: Double?
+        if starting.keys.contains(where: { $0.downstreamId == downstream.id }) { state = "starting" }
+        if live.isEmpty, let restartAt = record.restartAt, restartAt > now {
+            state = record.count >= 5 ? "crash_loop" : "backoff"
+            restartIn = Self.seconds(restartAt - now)
+        }
+        return Status(
+            downstreamId: downstream.id, state: state, instances: live.count, crashes: record.count,
+            lastError: record.lastError, restartInSeconds: restartIn)
+    }
+
+    /// Stops instances idle longer than their server's idle timeout (0 = never).
+    public func stopIdle() {
+        let now = ContinuousClock.now
+        for (key, instance) in instances {
+            let limit = instance.downstream.idleTimeoutSec
+            guard limit > 0, instance.idleFor(now: now) > .seconds(limit) else { continue }
+            instances[key] = nil
+            instance.connection.stop()
+        }
+    }
+
+    /// Stops every instance of one downstream (it was removed, disabled or changed).
+    public func stop(downstreamId: String) {
+        for (key, instance) in instances where key.downstreamId == downstreamId {
+            instances[key] = nil
+            instance.connection.stop()
+        }
+    }
+
+    /// Stops the per-session instances of a session that ended.
+    public func endSession(_ sessionId: String) {
+        for (key, instance) in instances where key.sessionId == sessionId {
+            instances[key] = nil
+            instance.connection.stop()
+        }
+    }
+
+    /// Stops everything; new requests are refused.
+    public func shutdown() {
+        stopping = true
+        for instance in instances.values { instance.connection.stop(grace: .milliseconds(500)) }
+        instances.removeAll()
+    }
+
+    // MARK: - Starting
+
+    private func start(_ downstream: Downstream, key: InstanceKey) async throws -> DownstreamInstance {
+        guard downstream.transport == .stdio, let command = downstream.command else {
+            throw DownstreamError.unavailable(
+                server: downstream.name, reason: "HTTP downstreams are not supported yet", stderr: [])
+        }
+        var environment = Self.baseEnvironment()
+        environment.merge(downstream.env) { _, new in new }
+        if let scopeId = key.authScopeId {
+            do {
+                environment.merge(try secrets(scopeId).env) { _, new in new }
+            } catch {
+                throw DownstreamError.unavailable(
+                    server: downstream.name, reason: "its auth scope cannot be opened: \(error)", stderr: [])
+            }
+        }
+        let hooks = hooks
+        let sessionId = key.sessionId
+        var handlers = DownstreamConnection.Handlers()
+        handlers.onNotification = { [weak self] message in
+            guard let self else { return }
+            Task { await self.downstreamNotified(key, message) }
+        }
+        if let sessionId {
+            handlers.onRequest = { request in await hooks.clientRequest(sessionId, request) }
+        }
+        handlers.onExit = { [weak self] reason in
+            guard let self else { return }
+            Task { await self.instanceExited(key, downstream: downstream, reason: reason) }
+        }
+        let connection: DownstreamConnection
+        do {
+            connection = try DownstreamConnection(
+                server: downstream.name, command: command, arguments: downstream.args, environment: environment,
+                cwd: downstream.cwd,
+                logPath: (home.logsPath as NSString).appendingPathComponent("\(downstream.name).log"),
+                maxMessageBytes: options.maxMessageBytes, handlers: handlers)
+        } catch {
+            recordCrash(downstream, reason: "\(error)")
+            throw DownstreamError.unavailable(server: downstream.name, reason: "\(error)", stderr: [])
+        }
+        do {
+            let initialize = try await connection.request(
+                "initialize", params: initializeParams(perSession: sessionId != nil),
+                timeout: options.startupTimeout)
+            guard initialize.kind == .response, let result = initialize.result, result.isObject else {
+                throw DownstreamError.protocolError(
+                    server: downstream.name, reason: "initialize failed: \(initialize.errorMessage ?? "no result")")
+            }
+            connection.notify("notifications/initialized", params: nil)
+            let instance = DownstreamInstance(
+                key: key, downstream: downstream, connection: connection, initializeResult: result)
+            instance.setCatalog(try await discover(instance))
+            return instance
+        } catch {
+            connection.kill()
+            let reason = (error as? DownstreamError)?.description ?? "\(error)"
+            recordCrash(downstream, reason: reason)
+            if let error = error as? DownstreamError, case .unavailable = error { throw error }
+            throw DownstreamError.unavailable(
+                server: downstream.name, reason: "it did not start: \(reason)", stderr: connection.stderr.tail())
+        }
+    }
+
+    private func initializeParams(perSession: Bool) -> RawJSON {
+        // Capabilities Junction can relay: only a per-session instance has one client to ask.
+        var capabilities: [(key: String, value: RawJSON)] = []
+        if perSession {
+            capabilities = [
+                ("roots", RawJSON(object: [("listChanged", .true)])), ("sampling", .emptyObject),
+                ("elicitation", .emptyObject),
+            ]
+        }
+        return RawJSON(object: [
+            ("protocolVersion", RawJSON(string: options.protocolVersion)),
+            ("capabilities", RawJSON(object: capabilities)),
+            (
+                "clientInfo",
+                RawJSON(object: [
+                    ("name", RawJSON(string: "junction")), ("version", RawJSON(string: JunctionVersion.current)),
+                ])
+            ),
+        ])
+    }
+
+    private func discover(_ instance: DownstreamInstance) async throws -> Catalog {
+        let capabilities = instance.capabilities
+        let timeout = options.startupTimeout
+        var catalog = Catalog()
+        if capabilities["tools"] != nil {
+            catalog.tools = try await instance.listAll("tools/list", key: "tools", timeout: timeout)
+        }
+        if capabilities["resources"] != nil {
+            catalog.resources =
+                (try? await instance.listAll("resources/list", key: "resources", timeout: timeout)) ?? []
+            catalog.resourceTemplates =
+                (try? await instance.listAll(
+                    "resources/templates/list", key: "resourceTemplates", timeout: timeout)) ?? []
+        }
+        if capabilities["prompts"] != nil {
+            catalog.prompts = (try? await instance.listAll("prompts/list", key: "prompts", timeout: timeout)) ?? []
+        }
+        return catalog
+    }
+
+    // MARK: - Events
+
+    private func downstreamNotified(_ key: InstanceKey, _ message: JSONRPCMessage) {
+        switch message.method {
+        case "notifications/tools/list_changed", "notifications/resources/list_changed",
+            "notifications/prompts/list_changed":
+            scheduleRefresh(key)
+        default:
+            hooks.notification(key, message)
+        }
+    }
+
+    /// Re-discovers after a short pause, so a burst of list_changed costs one refresh.
+    private func scheduleRefresh(_ key: InstanceKey) {
+        refreshes[key]?.cancel()
+        refreshes[key] = Task {
+            try? await Task.sleep(for: .milliseconds(100))
+            guard !Task.isCancelled else { return }
+            await self.refresh(key)
+        }
+    }
+
+    private func refresh(_ key: InstanceKey) async {
+        refreshes[key] = nil
+        guard let instance = instances[key], instance.isRunning,
+            let catalog = try? await discover(instance)
+        else { return }
+        instance.setCatalog(catalog)
+        hooks.catalogChanged(key.downstreamId)
+    }
+
+    private func instanceExited(_ key: InstanceKey, downstream: Downstream, reason: String) {
+        guard let instance = instances[key], !instance.isRunning else { return }
+        instances[key] = nil
+        guard !stopping else { return }
+        // An exit we asked for (idle stop, shutdown) removed the instance before it ended.
+        recordCrash(downstream, reason: reason)
+    }
+
+    private func recordCrash(_ downstream: Downstream, reason: String) {
+        var record = crashes[downstream.id] ?? CrashRecord()
+        let now = ContinuousClock.now
+        // A server that ran a minute without trouble starts its count again.
+        if let last = record.lastCrash, now - last > .seconds(60) { record.count = 0 }
+        record.count += 1
+        record.lastCrash = now
+        record.lastError = reason
+        let delay = min(60.0, pow(2.0, Double(record.count - 1)))
+        record.restartAt = now + .milliseconds(Int(delay * 1000))
+        crashes[downstream.id] = record
+    }
+
+    private func waitForBackoff(_ downstream: Downstream) async throws {
+        guard let record = crashes[downstream.id], let restartAt = record.restartAt else { return }
+        let remaining = restartAt - .now
+        guard remaining > .zero else { return }
+        guard remaining <= options.maxBackoffWait else {
+            throw DownstreamError.unavailable(
+                server: downstream.name,
+                reason: "it crashed \(record.count) times (last: \(record.lastError ?? "unknown")); "
+                    + "next restart in \(Int(Self.seconds(remaining).rounded(.up))) s",
+                stderr: [])
+        }
+        try await Task.sleep(for: remaining)
+    }
+
+    /// The minimal environment children get before their own: no secrets of Junction's leak.
+    static func baseEnvironment() -> [String: String] {
+        let inherited = ProcessInfo.processInfo.environment
+        var environment: [String: String] = [:]
+        for key in ["PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "USER", "LOGNAME", "SHELL", "TZ"] {
+            if let value = inherited[key] { environment[key] = value }
+        }
+        if environment["PATH"] == nil { environment["PATH"] = "/usr/local/bin:/usr/bin:/bin" }
+        return environment
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}

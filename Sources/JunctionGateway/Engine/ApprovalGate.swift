@@ -1,0 +1,43 @@
+import JunctionCore
+
+/// A tool call whose routing decision is `approve`, waiting for a person.
+public struct ApprovalRequest: Sendable {
+    public var sessionId: String
+    public var clientName: String?
+    public var toolName: String
+    public var decision: Decision
+    /// The call's arguments, redacted.
+    public var arguments: RawJSON?
+
+    public init(sessionId: String, clientName: String?, toolName: String, decision: Decision, arguments: RawJSON?) {
+        self.sessionId = sessionId
+        self.clientName = clientName
+        self.toolName = toolName
+        self.decision = decision
+        self.arguments = arguments
+    }
+}
+
+public enum ApprovalOutcome: Sendable, Equatable {
+    case approved
+    case denied(reason: String)
+    case timedOut
+    case cancelled
+}
+
+/// Decides parked calls. The approval queue implements it; the gateway only awaits the outcome.
+public protocol ApprovalGate: Sendable {
+    func decide(_ request: ApprovalRequest) async -> ApprovalOutcome
+}
+
+/// Until an approval queue is running, calls that need approval are refused with a clear reason.
+public struct RefusingApprovalGate: ApprovalGate {
+    public init() {}
+
+    public func decide(_ request: ApprovalRequest) async -> ApprovalOutcome {
+        let rule = request.decision.matchedRule.map { "rule '\($0.name ?? $0.id)'" } ?? "the default policy"
+        return .denied(
+            reason: "\(rule) requires approval for \(request.toolName), and no approval queue is running here. "
+                + "Run the daemon (junction serve) to approve calls, or change the rule's policy.")
+    }
+}

@@ -1,0 +1,161 @@
+import Foundation
+import JunctionCore
+import JunctionStore
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The engine behind every client session: routing that follows the database, one pool of
+/// downstream servers, approvals and the audit trail. `junction stdio --embedded` runs it
+/// in-process; the daemon runs one for all clients.
+public final class GatewayEngine: Sendable {
+    public let home: JunctionHome
+    public let database: AppDatabase
+    public let routing: LiveRouting
+    public let pool: DownstreamPool
+    public let approvals: any ApprovalGate
+    let scopes: AuthScopeRepository
+    private let sessions = Mutex<[String: GatewaySession]>([:])
+    private let auditSink: @Sendable (CallAudit) -> Void
+    private let secretCache = Mutex<[String: AuthScopeRepository.Secrets]>([:])
+
+    public init(
+        home: JunctionHome,
+        database: AppDatabase,
+        approvals: any ApprovalGate = RefusingApprovalGate(),
+        audit: @escaping @Sendable (CallAudit) -> Void = { _ in }
+    ) throws {
+        // Writing to a child that died must be an error to handle, not a signal that kills us.
+        signal(SIGPIPE, SIG_IGN)
+        self.home = home
+        self.database = database
+        self.approvals = approvals
+        self.auditSink = audit
+        self.routing = try LiveRouting(database)
+        let scopes = AuthScopeRepository(database, box: try SecretBox.load(home: home))
+        self.scopes = scopes
+        var options = DownstreamPool.Options()
+        if let limit = try? SettingsRepository(database).get("max_message_bytes").json, let bytes = Int(limit) {
+            options.maxMessageBytes = bytes
+        }
+        self.pool = DownstreamPool(home: home, options: options, secrets: { try scopes.secrets(of: $0) })
+    }
+
+    /// Runs the engine's background work until cancelled: following configuration changes (and
+    /// telling sessions when their tools changed) and stopping idle servers.
+    public func run() async {
+        await pool.setHooks(makeHooks())
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [self] in
+                await routing.run { [self] _ in
+                    secretCache.withLock { $0.removeAll() }
+                    for session in sessions.withLock({ Array($0.values) }) {
+                        Task { await session.notifyIfVisibleSetChanged() }
+                    }
+                }
+            }
+            group.addTask { [self] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(5))
+                    await pool.stopIdle()
+                }
+            }
+        }
+    }
+
+    private func makeHooks() -> DownstreamPool.Hooks {
+        var hooks = DownstreamPool.Hooks()
+        hooks.catalogChanged = { [weak self] downstreamId in
+            guard let self else { return }
+            for session in sessions.withLock({ Array($0.values) }) {
+                Task { await session.catalogChanged(downstreamId: downstreamId) }
+            }
+        }
+        hooks.clientRequest = { [weak self] sessionId, request in
+            guard let session = self?.sessions.withLock({ $0[sessionId] }) else {
+                return .errorResponse(
+                    id: request.id, code: JSONRPCErrorCode.internalError, message: "the client session has ended")
+            }
+            return await session.relayFromDownstream(request)
+        }
+        hooks.notification = { [weak self] key, message in
+            guard let self else { return }
+            // Log messages and resource updates go to the session owning a per-session instance,
+            // or to every session for a shared one.
+            let targets = sessions.withLock { sessions in
+                key.sessionId.flatMap { sessions[$0] }.map { [$0] } ?? Array(sessions.values)
+            }
+            guard let method = message.method,
+                method == "notifications/message" || method == "notifications/resources/updated"
+            else { return }
+            for session in targets { session.notify(method, params: message.params) }
+        }
+        return hooks
+    }
+
+    /// A new client session; `output` receives each outgoing line (newline included), in order.
+    public func makeSession(
+        target: ClientTarget, pinned: Bool, output: @escaping @Sendable ([UInt8]) -> Void
+    ) -> GatewaySession {
+        let session = GatewaySession(id: ULID.make(), engine: self, target: target, pinned: pinned, output: output)
+        sessions.withLock { $0[session.id] = session }
+        return session
+    }
+
+    func sessionStarted(_ session: GatewaySession) {}
+
+    func sessionClosed(_ session: GatewaySession) {
+        sessions.withLock { $0[session.id] = nil }
+        Task { await pool.endSession(session.id) }
+    }
+
+    /// Stops every downstream. Sessions should be closed first.
+    public func shutdown() async {
+        for session in sessions.withLock({ Array($0.values) }) { session.close() }
+        await pool.shutdown()
+    }
+
+    // MARK: - Audit
+
+    func auditRecord(session: GatewaySession, tool: String, decision: Decision, arguments: RawJSON?) -> CallAudit {
+        let root: String? =
+            switch session.target {
+            case .folder(let path): path
+            case .workspace: decision.workspace?.rootPath
+            }
+        var record = CallAudit(
+            sessionId: session.id, clientName: session.clientName, workspaceId: decision.workspace?.id,
+            workspaceName: decision.workspace?.name, clientRoot: root, toolName: tool,
+            downstreamId: decision.downstream?.id, downstreamName: decision.downstream?.name,
+            authScopeId: decision.authScope?.id, ruleId: decision.matchedRule?.id, decision: decision.decision)
+        if let arguments {
+            record.paramsBytes = arguments.bytes.count
+            record.params = redact(arguments, scopeId: decision.authScope?.id)
+        }
+        return record
+    }
+
+    func audit(_ record: CallAudit) {
+        auditSink(record)
+    }
+
+    /// Redacts secret-looking keys and the values of the scope's secrets.
+    func redact(_ json: RawJSON) -> RawJSON {
+        redact(json, scopeId: nil)
+    }
+
+    func redact(_ json: RawJSON, scopeId: String?) -> RawJSON {
+        var values: [String] = []
+        if let scopeId {
+            let cached = secretCache.withLock { $0[scopeId] }
+            let secrets = cached ?? (try? scopes.secrets(of: scopeId))
+            if let secrets {
+                if cached == nil { secretCache.withLock { $0[scopeId] = secrets } }
+                values = Array(secrets.env.values) + Array(secrets.headers.values)
+            }
+        }
+        return RawJSON(trusted: Redactor(secretValues: values).redact(json.bytes))
+    }
+}

@@ -1,0 +1,668 @@
+import Foundation
+import JunctionCore
+import JunctionStore
+import Synchronization
+
+/// One client connection: speaks MCP to the client, routes each request through the engine, and
+/// answers concurrently (a slow or parked call never delays another).
+public final class GatewaySession: Sendable {
+    public static let supportedProtocolVersions = ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"]
+
+    public let id: String
+    let engine: GatewayEngine
+    private let output: @Sendable ([UInt8]) -> Void
+    private let state: Mutex<State>
+
+    /// A tool as this session's client sees it.
+    struct VisibleTool: Sendable {
+        var downstreamId: String
+        var originalName: String
+    }
+
+    private struct State {
+        var initialized = false
+        var clientName: String?
+        var clientVersion: String?
+        var clientCapabilities: RawJSON = .emptyObject
+        var protocolVersion: String?
+        var target: ClientTarget
+        var pinned: Bool
+        /// Requests being answered; an id leaves when answered or cancelled (then no response).
+        var pendingIds: Set<RawJSON> = []
+        var inFlight: [RawJSON: Task<Void, Never>] = [:]
+        var clientRequests: [Int: CheckedContinuation<JSONRPCMessage, Never>] = [:]
+        var nextClientRequestId = 1
+        var tools: [String: VisibleTool] = [:]
+        var prompts: [String: VisibleTool] = [:]
+        var resourceOwners: [String: String] = [:]
+        var lastToolNames: [String]?
+        var closed = false
+        var rootsTask: Task<Void, Never>?
+    }
+
+    init(
+        id: String, engine: GatewayEngine, target: ClientTarget, pinned: Bool,
+        output: @escaping @Sendable ([UInt8]) -> Void
+    ) {
+        self.id = id
+        self.engine = engine
+        self.output = output
+        self.state = Mutex(State(target: target, pinned: pinned))
+    }
+
+    var clientName: String? { state.withLock { $0.clientName } }
+
+    var target: ClientTarget { state.withLock { $0.target } }
+
+    // MARK: - Input
+
+    /// Handles one framed line from the client.
+    public func receive(_ frame: LineFramer.Frame) {
+        switch frame {
+        case .oversized(let size):
+            send(
+                .errorResponse(
+                    id: nil, code: JSONRPCErrorCode.messageTooLarge,
+                    message: "message of \(size) bytes exceeds the limit (setting max_message_bytes)"))
+        case .line(let line):
+            switch JSONRPCMessage.parse(line) {
+            case .failure(let failure):
+                send(failure.response)
+            case .success(let message):
+                dispatch(message)
+            }
+        }
+    }
+
+    /// The client went away: cancel everything in flight.
+    public func close() {
+        let tasks = state.withLock { state -> [Task<Void, Never>] in
+            state.closed = true
+            let tasks = Array(state.inFlight.values) + [state.rootsTask].compactMap { $0 }
+            state.inFlight.removeAll()
+            state.pendingIds.removeAll()
+            for continuation in state.clientRequests.values {
+                continuation.resume(
+                    returning: .errorResponse(
+                        id: nil, code: JSONRPCErrorCode.internalError, message: "the client disconnected"))
+            }
+            state.clientRequests.removeAll()
+            return tasks
+        }
+        for task in tasks { task.cancel() }
+        engine.sessionClosed(self)
+    }
+
+    private func dispatch(_ message: JSONRPCMessage) {
+        switch message.kind {
+        case .response, .errorResponse:
+            guard let id = message.id?.intValue else { return }
+            let continuation = state.withLock { $0.clientRequests.removeValue(forKey: id) }
+            continuation?.resume(returning: message)
+        case .notification:
+            handleNotification(message)
+        case .request:
+            guard let id = message.id else { return }
+            let accepted = state.withLock { state -> Bool in
+                guard !state.closed else { return false }
+                state.pendingIds.insert(id)
+                return true
+            }
+            guard accepted else { return }
+            let task = Task { [self] in
+                let response = await handleRequest(message)
+                let stillWanted = state.withLock { state -> Bool in
+                    state.inFlight[id] = nil
+                    return state.pendingIds.remove(id) != nil
+                }
+                // A cancelled request gets no response (MCP cancellation).
+                if let response, stillWanted { send(response) }
+            }
+            state.withLock { state in
+                // Registered only while still pending: a task that already finished is not kept.
+                if state.pendingIds.contains(id) { state.inFlight[id] = task }
+            }
+        }
+    }
+
+    private func handleNotification(_ message: JSONRPCMessage) {
+        switch message.method {
+        case "notifications/initialized":
+            startRootsDiscovery()
+        case "notifications/cancelled":
+            guard let requestId = message.params?["requestId"] else { return }
+            let task = state.withLock { state in
+                state.pendingIds.remove(requestId)
+                return state.inFlight.removeValue(forKey: requestId)
+            }
+            task?.cancel()
+        case "notifications/roots/list_changed":
+            startRootsDiscovery()
+        default:
+            break  // progress for our own requests, unknown notifications: nothing to do
+        }
+    }
+
+    private func handleRequest(_ request: JSONRPCMessage) async -> JSONRPCMessage? {
+        let id = request.id ?? .null
+        let method = request.method ?? ""
+        if method != "initialize" && method != "ping" && !state.withLock({ $0.initialized }) {
+            // Lenient: many clients send requests right after initialize without waiting.
+            state.withLock { $0.initialized = true }
+        }
+        do {
+            switch method {
+            case "initialize":
+                return initialize(request)
+            case "ping":
+                return .response(id: id, result: .emptyObject)
+            case "tools/list":
+                return .response(id: id, result: try await listTools(cursor: request.params?["cursor"]))
+            case "tools/call":
+                return try await callTool(request)
+            case "prompts/list":
+                return .response(id: id, result: await listPrompts())
+            case "prompts/get":
+                return try await getPrompt(request)
+            case "resources/list":
+                return .response(id: id, result: await listResources())
+            case "resources/templates/list":
+                return .response(id: id, result: await listResourceTemplates())
+            case "resources/read", "resources/subscribe", "resources/unsubscribe":
+                return try await forwardResource(request)
+            case "completion/complete":
+                return try await complete(request)
+            case "logging/setLevel":
+                return .response(id: id, result: .emptyObject)
+            default:
+                return .errorResponse(
+                    id: id, code: JSONRPCErrorCode.methodNotFound, message: "Method not found: \(method)")
+            }
+        } catch is CancellationError {
+            return nil
+        } catch let error as DownstreamError {
+            if case .cancelled = error { return nil }
+            return .errorResponse(id: id, code: error.code, message: error.description)
+        } catch let error as SessionError {
+            return .errorResponse(id: id, code: error.code, message: error.message)
+        } catch {
+            return .errorResponse(id: id, code: JSONRPCErrorCode.internalError, message: "\(error)")
+        }
+    }
+
+    // MARK: - Lifecycle
+
+    private func initialize(_ request: JSONRPCMessage) -> JSONRPCMessage {
+        let params = request.params ?? .emptyObject
+        let requested = params["protocolVersion"]?.stringValue
+        let version =
+            requested.flatMap { Self.supportedProtocolVersions.contains($0) ? $0 : nil }
+            ?? Self.supportedProtocolVersions.last ?? "2025-06-18"
+        state.withLock { state in
+            state.initialized = true
+            state.protocolVersion = version
+            state.clientCapabilities = params["capabilities"] ?? .emptyObject
+            state.clientName = params["clientInfo"]?["name"]?.stringValue
+            state.clientVersion = params["clientInfo"]?["version"]?.stringValue
+        }
+        engine.sessionStarted(self)
+        let capabilities = RawJSON(object: [
+            ("tools", RawJSON(object: [("listChanged", .true)])),
+            ("resources", RawJSON(object: [("listChanged", .true), ("subscribe", .true)])),
+            ("prompts", RawJSON(object: [("listChanged", .true)])),
+            ("logging", .emptyObject),
+            ("completions", .emptyObject),
+        ])
+        return .response(
+            id: request.id ?? .null,
+            result: RawJSON(object: [
+                ("protocolVersion", RawJSON(string: version)),
+                ("capabilities", capabilities),
+                (
+                    "serverInfo",
+                    RawJSON(object: [
+                        ("name", RawJSON(string: "junction")), ("version", RawJSON(string: JunctionVersion.current)),
+                    ])
+                ),
+                (
+                    "instructions",
+                    RawJSON(
+                        string: "Junction routes these tools to many MCP servers; tool names are namespace__tool.")
+                ),
+            ]))
+    }
+
+    /// Asks a client that supports roots where it works, unless a workspace was pinned.
+    private func startRootsDiscovery() {
+        let shouldAsk = state.withLock { state -> Bool in
+            !state.pinned && state.clientCapabilities["roots"] != nil
+        }
+        guard shouldAsk else { return }
+        let task = Task { [self] in
+            let response = await requestClient("roots/list", params: nil, timeout: .seconds(5))
+            guard response.kind == .response,
+                let roots = response.result?["roots"]?.elements,
+                let path = roots.lazy.compactMap({ $0["uri"]?.stringValue }).compactMap(Self.path(fromFileURI:)).first
+            else { return }
+            let changed = state.withLock { state -> Bool in
+                guard state.target != .folder(path) else { return false }
+                state.target = .folder(path)
+                return true
+            }
+            if changed { await notifyIfVisibleSetChanged() }
+        }
+        state.withLock { state in
+            state.rootsTask?.cancel()
+            state.rootsTask = task
+        }
+    }
+
+    /// Waits (briefly) for the client's roots answer so the first tools/list routes right.
+    private func awaitRoots() async {
+        guard let task = state.withLock({ $0.rootsTask }) else { return }
+        await task.value
+    }
+
+    static func path(fromFileURI uri: String) -> String? {
+        guard let url = URL(string: uri), url.isFileURL else { return nil }
+        let path = url.path
+        return path.isEmpty ? nil : path
+    }
+
+    /// Sends a request to the client and waits for its answer (bounded).
+    func requestClient(_ method: String, params: RawJSON?, timeout: Duration) async -> JSONRPCMessage {
+        let id = state.withLock { state -> Int in
+            defer { state.nextClientRequestId += 1 }
+            return state.nextClientRequestId
+        }
+        // Bound: the answer or a timeout error, whichever first; cancelled with the caller.
+        let timer = Task { [self] in
+            try? await Task.sleep(for: timeout)
+            guard !Task.isCancelled else { return }
+            let continuation = state.withLock { $0.clientRequests.removeValue(forKey: id) }
+            continuation?.resume(
+                returning: .errorResponse(
+                    id: RawJSON(integer: id), code: JSONRPCErrorCode.timeout, message: "the client did not answer"))
+        }
+        defer { timer.cancel() }
+        return await withCheckedContinuation { continuation in
+            let closed = state.withLock { state -> Bool in
+                if state.closed { return true }
+                state.clientRequests[id] = continuation
+                return false
+            }
+            if closed {
+                continuation.resume(
+                    returning: .errorResponse(id: nil, code: JSONRPCErrorCode.internalError, message: "session closed"))
+                return
+            }
+            send(.request(id: RawJSON(integer: id), method: method, params: params))
+        }
+    }
+
+    /// Relays a per-session downstream's request (sampling, elicitation, roots) to the client.
+    func relayFromDownstream(_ request: JSONRPCMessage) async -> JSONRPCMessage {
+        let answer = await requestClient(request.method ?? "", params: request.params, timeout: .seconds(600))
+        var relayed = answer
+        relayed.id = request.id
+        return relayed
+    }
+
+    // MARK: - Output
+
+    func send(_ message: JSONRPCMessage) {
+        var bytes = message.encoded()
+        bytes.append(0x0A)
+        output(bytes)
+    }
+
+    func notify(_ method: String, params: RawJSON?) {
+        send(.notification(method: method, params: params))
+    }
+
+    // MARK: - Routing helpers
+
+    func decide(_ visibleName: String) -> Decision {
+        switch target {
+        case .workspace(let name):
+            return engine.routing.resolver.resolve(tool: visibleName, workspaceName: name)
+                ?? engine.routing.resolver.resolve(tool: visibleName, clientRoot: "/")
+        case .folder(let path):
+            return engine.routing.resolver.resolve(tool: visibleName, clientRoot: path)
+        }
+    }
+
+    /// Runs `body` for every enabled downstream concurrently, with its shared instance.
+    private func eachDownstream<T: Sendable>(
+        _ body: @escaping @Sendable (Downstream, DownstreamInstance) async -> T?
+    ) async -> [(Downstream, T)] {
+        let downstreams = engine.routing.resolver.resolver.config.downstreams.filter { $0.enabled && !$0.quarantined }
+        let sessionId = id
+        let pool = engine.pool
+        return await withTaskGroup(of: (Int, Downstream, T?).self) { group in
+            for (index, downstream) in downstreams.enumerated() {
+                group.addTask {
+                    guard
+                        let instance = try? await pool.instance(
+                            for: downstream, authScopeId: nil, sessionId: sessionId)
+                    else { return (index, downstream, nil) }
+                    return (index, downstream, await body(downstream, instance))
+                }
+            }
+            var results: [(Int, Downstream, T)] = []
+            for await (index, downstream, value) in group {
+                if let value { results.append((index, downstream, value)) }
+            }
+            return results.sorted { $0.0 < $1.0 }.map { ($0.1, $0.2) }
+        }
+    }
+
+    // MARK: - Tools
+
+    static let pageSize = 500
+
+    private func visibleTools() async -> [(name: String, tool: RawJSON, entry: VisibleTool)] {
+        await awaitRoots()
+        let lists = await eachDownstream { downstream, instance in
+            instance.catalog.tools.compactMap { tool -> (String, RawJSON, VisibleTool)? in
+                guard let original = tool["name"]?.stringValue else { return nil }
+                let visible = ToolNaming.visibleName(namespace: downstream.namespace, name: original)
+                return (visible, tool, VisibleTool(downstreamId: downstream.id, originalName: original))
+            }
+        }
+        var visible: [(name: String, tool: RawJSON, entry: VisibleTool)] = []
+        var map: [String: VisibleTool] = [:]
+        for (_, tools) in lists {
+            for (name, tool, entry) in tools {
+                map[name] = entry
+                guard decide(name).decision != .deny else { continue }
+                visible.append((name, tool.setting("name", to: RawJSON(string: name)) ?? tool, entry))
+            }
+        }
+        state.withLock { state in
+            state.tools = map
+            state.lastToolNames = visible.map(\.name)
+        }
+        return visible
+    }
+
+    private func listTools(cursor: RawJSON?) async throws -> RawJSON {
+        let tools = await visibleTools()
+        let start: Int
+        if let cursor {
+            guard let text = cursor.stringValue, let offset = Int(text), offset >= 0, offset <= tools.count else {
+                throw SessionError(code: JSONRPCErrorCode.invalidParams, message: "invalid cursor")
+            }
+            start = offset
+        } else {
+            start = 0
+        }
+        let end = min(tools.count, start + Self.pageSize)
+        var members: [(key: String, value: RawJSON)] = [("tools", RawJSON(array: tools[start..<end].map(\.tool)))]
+        if end < tools.count { members.append(("nextCursor", RawJSON(string: String(end)))) }
+        return RawJSON(object: members)
+    }
+
+    /// Tells the client its tools changed when the visible set is not what it last listed.
+    func notifyIfVisibleSetChanged() async {
+        guard state.withLock({ $0.lastToolNames != nil && !$0.closed }) else { return }
+        let before = state.withLock { $0.lastToolNames }
+        let names = await visibleTools().map(\.name)
+        if names != before { notify("notifications/tools/list_changed", params: nil) }
+    }
+
+    func catalogChanged(downstreamId: String) async {
+        await notifyIfVisibleSetChanged()
+        notify("notifications/resources/list_changed", params: nil)
+        notify("notifications/prompts/list_changed", params: nil)
+    }
+
+    private func callTool(_ request: JSONRPCMessage) async throws -> JSONRPCMessage {
+        let id = request.id ?? .null
+        guard let params = request.params, let name = params["name"]?.stringValue else {
+            throw SessionError(code: JSONRPCErrorCode.invalidParams, message: "tools/call needs params.name")
+        }
+        let started = ContinuousClock.now
+        let arguments = params["arguments"]
+        if state.withLock({ $0.tools[name] == nil }) { _ = await visibleTools() }
+        let entry = state.withLock { $0.tools[name] }
+        let decision = decide(name)
+        var record = engine.auditRecord(session: self, tool: name, decision: decision, arguments: arguments)
+
+        func finish(_ status: String, _ response: JSONRPCMessage) -> JSONRPCMessage {
+            record.status = status
+            record.latency = ContinuousClock.now - started
+            if response.kind == .errorResponse {
+                record.errorCode = response.errorCode
+                record.errorMessage = response.errorMessage
+            }
+            record.resultBytes = response.result?.bytes.count ?? 0
+            engine.audit(record)
+            return response
+        }
+
+        guard entry != nil || decision.downstream != nil else {
+            return finish(
+                "error",
+                .errorResponse(
+                    id: id, code: JSONRPCErrorCode.invalidParams,
+                    message: "Unknown tool: \(name). List the tools with tools/list; names are namespace__tool."))
+        }
+        switch decision.decision {
+        case .deny:
+            return finish(
+                "denied",
+                .errorResponse(
+                    id: id, code: JSONRPCErrorCode.denied,
+                    message: "Junction denied \(name): \(decision.reason). "
+                        + "Change the rule with junction route (see junction dry-run \(name))."))
+        case .approve:
+            let outcome = await engine.approvals.decide(
+                ApprovalRequest(
+                    sessionId: self.id, clientName: clientName, toolName: name, decision: decision,
+                    arguments: arguments.map(engine.redact)))
+            switch outcome {
+            case .approved:
+                break
+            case .denied(let reason):
+                return finish(
+                    "approval_denied", Self.toolError(id: id, "Junction: the call was not approved. \(reason)"))
+            case .timedOut:
+                return finish(
+                    "approval_timeout", Self.toolError(id: id, "Junction: nobody approved \(name) in time."))
+            case .cancelled:
+                record.status = "cancelled"
+                engine.audit(record)
+                return .errorResponse(id: id, code: JSONRPCErrorCode.requestCancelled, message: "cancelled")
+            }
+        case .allow:
+            break
+        }
+        guard let target = decision.downstream,
+            let downstream = engine.routing.resolver.resolver.config.downstream(id: target.id)
+        else {
+            return finish(
+                "error",
+                .errorResponse(id: id, code: JSONRPCErrorCode.downstreamUnavailable, message: decision.reason))
+        }
+        let originalName =
+            entry.flatMap { $0.downstreamId == downstream.id ? $0.originalName : nil }
+            ?? decision.downstreamToolName ?? name
+        let forwarded = params.setting("name", to: RawJSON(string: originalName)) ?? params
+        // The downstream sees Junction's progress token (unique on a shared server); the client
+        // gets its own token back on every progress notification.
+        var onProgress: (@Sendable (RawJSON) -> Void)?
+        if let clientToken = params["_meta"]?["progressToken"] {
+            onProgress = { [self] progress in
+                let mapped = progress.setting("progressToken", to: clientToken) ?? progress
+                notify("notifications/progress", params: mapped)
+            }
+        }
+        do {
+            let instance = try await engine.pool.instance(
+                for: downstream, authScopeId: decision.authScope?.id, sessionId: self.id)
+            let response = try await instance.request("tools/call", params: forwarded, onProgress: onProgress)
+            var answer = response
+            answer.id = id
+            let isError = response.kind == .errorResponse || response.result?["isError"]?.boolValue == true
+            return finish(isError ? "error" : "ok", answer)
+        } catch let error as DownstreamError {
+            if case .cancelled = error {
+                record.status = "cancelled"
+                record.latency = ContinuousClock.now - started
+                engine.audit(record)
+                throw error
+            }
+            if case .timeout = error {
+                return finish("timeout", .errorResponse(id: id, code: error.code, message: error.description))
+            }
+            return finish("error", .errorResponse(id: id, code: error.code, message: error.description))
+        }
+    }
+
+    static func toolError(id: RawJSON, _ text: String) -> JSONRPCMessage {
+        .response(
+            id: id,
+            result: RawJSON(object: [
+                (
+                    "content",
+                    RawJSON(array: [
+                        RawJSON(object: [("type", RawJSON(string: "text")), ("text", RawJSON(string: text))])
+                    ])
+                ),
+                ("isError", .true),
+            ]))
+    }
+
+    // MARK: - Prompts
+
+    private func listPrompts() async -> RawJSON {
+        await awaitRoots()
+        let lists = await eachDownstream { downstream, instance in
+            instance.catalog.prompts.compactMap { prompt -> (String, RawJSON, VisibleTool)? in
+                guard let original = prompt["name"]?.stringValue else { return nil }
+                let visible = ToolNaming.visibleName(namespace: downstream.namespace, name: original)
+                return (visible, prompt, VisibleTool(downstreamId: downstream.id, originalName: original))
+            }
+        }
+        var prompts: [RawJSON] = []
+        var map: [String: VisibleTool] = [:]
+        for (_, entries) in lists {
+            for (name, prompt, entry) in entries where decide(name).decision != .deny {
+                map[name] = entry
+                prompts.append(prompt.setting("name", to: RawJSON(string: name)) ?? prompt)
+            }
+        }
+        state.withLock { $0.prompts = map }
+        return RawJSON(object: [("prompts", RawJSON(array: prompts))])
+    }
+
+    private func getPrompt(_ request: JSONRPCMessage) async throws -> JSONRPCMessage {
+        guard let params = request.params, let name = params["name"]?.stringValue else {
+            throw SessionError(code: JSONRPCErrorCode.invalidParams, message: "prompts/get needs params.name")
+        }
+        if state.withLock({ $0.prompts[name] == nil }) { _ = await listPrompts() }
+        guard let entry = state.withLock({ $0.prompts[name] }),
+            let downstream = engine.routing.resolver.resolver.config.downstream(id: entry.downstreamId)
+        else {
+            throw SessionError(code: JSONRPCErrorCode.invalidParams, message: "Unknown prompt: \(name)")
+        }
+        let instance = try await engine.pool.instance(for: downstream, authScopeId: nil, sessionId: id)
+        var response = try await instance.request(
+            "prompts/get", params: params.setting("name", to: RawJSON(string: entry.originalName)))
+        response.id = request.id
+        return response
+    }
+
+    // MARK: - Resources (URIs pass through unchanged and are routed to the server that listed them)
+
+    private func listResources() async -> RawJSON {
+        let lists = await eachDownstream { _, instance in instance.catalog.resources }
+        var owners: [String: String] = [:]
+        var resources: [RawJSON] = []
+        for (downstream, entries) in lists {
+            for resource in entries {
+                if let uri = resource["uri"]?.stringValue, owners[uri] == nil { owners[uri] = downstream.id }
+                resources.append(resource)
+            }
+        }
+        state.withLock { $0.resourceOwners.merge(owners) { old, _ in old } }
+        return RawJSON(object: [("resources", RawJSON(array: resources))])
+    }
+
+    private func listResourceTemplates() async -> RawJSON {
+        let lists = await eachDownstream { _, instance in instance.catalog.resourceTemplates }
+        return RawJSON(object: [("resourceTemplates", RawJSON(array: lists.flatMap(\.1)))])
+    }
+
+    /// The server owning a URI: one that listed it, else one whose template's fixed prefix it has.
+    private func owner(ofResource uri: String) async -> Downstream? {
+        let config = engine.routing.resolver.resolver.config
+        if let id = state.withLock({ $0.resourceOwners[uri] }), let downstream = config.downstream(id: id) {
+            return downstream
+        }
+        _ = await listResources()
+        if let id = state.withLock({ $0.resourceOwners[uri] }), let downstream = config.downstream(id: id) {
+            return downstream
+        }
+        let byTemplate = await eachDownstream { _, instance in
+            instance.catalog.resourceTemplates.contains { template in
+                guard let pattern = template["uriTemplate"]?.stringValue else { return false }
+                let prefix = pattern.prefix { $0 != "{" }
+                return !prefix.isEmpty && uri.hasPrefix(prefix)
+            } ? true : nil
+        }
+        return byTemplate.first?.0
+    }
+
+    private func forwardResource(_ request: JSONRPCMessage) async throws -> JSONRPCMessage {
+        guard let params = request.params, let uri = params["uri"]?.stringValue else {
+            throw SessionError(
+                code: JSONRPCErrorCode.invalidParams, message: "\(request.method ?? "") needs params.uri")
+        }
+        guard let downstream = await owner(ofResource: uri) else {
+            throw SessionError(code: JSONRPCErrorCode.invalidParams, message: "Unknown resource: \(uri)")
+        }
+        let instance = try await engine.pool.instance(for: downstream, authScopeId: nil, sessionId: id)
+        var response = try await instance.request(request.method ?? "", params: params)
+        response.id = request.id
+        return response
+    }
+
+    private func complete(_ request: JSONRPCMessage) async throws -> JSONRPCMessage {
+        guard let params = request.params, let ref = params["ref"] else {
+            throw SessionError(code: JSONRPCErrorCode.invalidParams, message: "completion/complete needs params.ref")
+        }
+        var forwarded = params
+        let downstream: Downstream?
+        if let name = ref["name"]?.stringValue, ref["type"]?.stringValue == "ref/prompt" {
+            if state.withLock({ $0.prompts[name] == nil }) { _ = await listPrompts() }
+            let entry = state.withLock { $0.prompts[name] }
+            downstream = entry.flatMap { engine.routing.resolver.resolver.config.downstream(id: $0.downstreamId) }
+            if let entry, let newRef = ref.setting("name", to: RawJSON(string: entry.originalName)) {
+                forwarded = params.setting("ref", to: newRef) ?? params
+            }
+        } else if let uri = ref["uri"]?.stringValue {
+            downstream = await owner(ofResource: uri)
+        } else {
+            downstream = nil
+        }
+        guard let downstream else {
+            return .response(
+                id: request.id ?? .null,
+                result: RawJSON(object: [
+                    ("completion", RawJSON(object: [("values", .emptyArray), ("hasMore", .false)]))
+                ]))
+        }
+        let instance = try await engine.pool.instance(for: downstream, authScopeId: nil, sessionId: id)
+        var response = try await instance.request("completion/complete", params: forwarded)
+        response.id = request.id
+        return response
+    }
+}
+
+/// A request the session refuses, with the JSON-RPC code to answer.
+struct SessionError: Error {
+    var code: Int
+    var message: String
+}
