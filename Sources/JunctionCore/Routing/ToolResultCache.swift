@@ -87,16 +87,22 @@ public final class ToolResultCache: Sendable {
 
     /// The cached result, or nil (expired entries are dropped and count as a miss).
     public func get(_ key: Key) -> [UInt8]? {
+        lookup(key)?.value
+    }
+
+    /// The cached result with how long ago it was stored, or nil.
+    public func lookup(_ key: Key) -> (value: [UInt8], age: Duration)? {
         let time = now()
-        return storage.withLock { $0.get(key, now: time) }
+        guard let found = storage.withLock({ $0.get(key, now: time) }) else { return nil }
+        return (found.value, time - found.stored)
     }
 
     /// Stores `value` for `ttl`. Ignored when `ttl` is not positive or the entry alone exceeds
     /// the byte budget; otherwise least-recently-used entries make room.
     public func put(_ key: Key, value: [UInt8], ttl: Duration) {
         guard ttl > .zero else { return }
-        let expires = now() + ttl
-        storage.withLock { $0.put(key, value: value, expires: expires) }
+        let time = now()
+        storage.withLock { $0.put(key, value: value, expires: time + ttl, stored: time) }
     }
 
     /// Drops every entry of one downstream (after a write through it). Returns how many.

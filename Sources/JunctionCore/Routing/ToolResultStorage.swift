@@ -9,6 +9,7 @@ struct ToolResultStorage {
         var key: Key
         var value: [UInt8]
         var expires: Instant
+        var stored: Instant
         var cost: Int
         var previous: Int
         var next: Int
@@ -38,7 +39,7 @@ struct ToolResultStorage {
             expirations: expirations, invalidations: invalidations)
     }
 
-    mutating func get(_ key: Key, now: Instant) -> [UInt8]? {
+    mutating func get(_ key: Key, now: Instant) -> (value: [UInt8], stored: Instant)? {
         guard let slot = index[key] else {
             misses += 1
             return nil
@@ -52,10 +53,10 @@ struct ToolResultStorage {
         hits += 1
         unlink(slot)
         pushFront(slot)
-        return entries[slot].value
+        return (entries[slot].value, entries[slot].stored)
     }
 
-    mutating func put(_ key: Key, value: [UInt8], expires: Instant) {
+    mutating func put(_ key: Key, value: [UInt8], expires: Instant, stored: Instant) {
         if let existing = index[key] { remove(existing) }
         let cost = value.count + key.cost
         guard cost <= maxBytes else { return }
@@ -63,7 +64,8 @@ struct ToolResultStorage {
             remove(tail)
             evictions += 1
         }
-        let entry = Entry(key: key, value: value, expires: expires, cost: cost, previous: -1, next: -1)
+        let entry = Entry(
+            key: key, value: value, expires: expires, stored: stored, cost: cost, previous: -1, next: -1)
         let slot: Int
         if let free = freeSlots.popLast() {
             slot = free

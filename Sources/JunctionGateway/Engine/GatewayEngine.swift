@@ -20,6 +20,12 @@ public final class GatewayEngine: Sendable {
     private let sessions = Mutex<[String: GatewaySession]>([:])
     private let auditSink: @Sendable (CallAudit) -> Void
     private let secretCache = Mutex<[String: AuthScopeRepository.Secrets]>([:])
+    /// Tier 2: results of read-only calls.
+    public let resultCache = ToolResultCache()
+    private let readOnlyTTL = Mutex(5)
+
+    /// Seconds results of `readOnlyHint` tools are reused (setting `read_only_cache_ttl_sec`).
+    var readOnlyCacheTTLSec: Int { readOnlyTTL.withLock { $0 } }
 
     public init(
         home: JunctionHome,
@@ -41,6 +47,13 @@ public final class GatewayEngine: Sendable {
             options.maxMessageBytes = bytes
         }
         self.pool = DownstreamPool(home: home, options: options, secrets: { try scopes.secrets(of: $0) })
+        reloadSettings()
+    }
+
+    private func reloadSettings() {
+        if let json = try? SettingsRepository(database).get("read_only_cache_ttl_sec").json, let ttl = Int(json) {
+            readOnlyTTL.withLock { $0 = ttl }
+        }
     }
 
     /// Runs the engine's background work until cancelled: following configuration changes (and
@@ -51,6 +64,7 @@ public final class GatewayEngine: Sendable {
             group.addTask { [self] in
                 await routing.run { [self] _ in
                     secretCache.withLock { $0.removeAll() }
+                    reloadSettings()
                     for session in sessions.withLock({ Array($0.values) }) {
                         Task { await session.notifyIfVisibleSetChanged() }
                     }

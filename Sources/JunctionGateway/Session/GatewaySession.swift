@@ -17,6 +17,8 @@ public final class GatewaySession: Sendable {
     struct VisibleTool: Sendable {
         var downstreamId: String
         var originalName: String
+        /// The tool's annotations say it changes nothing (`readOnlyHint`): its results may be cached.
+        var readOnly = false
     }
 
     private struct State {
@@ -367,7 +369,11 @@ public final class GatewaySession: Sendable {
             instance.catalog.tools.compactMap { tool -> (String, RawJSON, VisibleTool)? in
                 guard let original = tool["name"]?.stringValue else { return nil }
                 let visible = ToolNaming.visibleName(namespace: downstream.namespace, name: original)
-                return (visible, tool, VisibleTool(downstreamId: downstream.id, originalName: original))
+                let readOnly = tool["annotations"]?["readOnlyHint"]?.boolValue == true
+                return (
+                    visible, tool,
+                    VisibleTool(downstreamId: downstream.id, originalName: original, readOnly: readOnly)
+                )
             }
         }
         var visible: [(name: String, tool: RawJSON, entry: VisibleTool)] = []
@@ -498,6 +504,19 @@ public final class GatewaySession: Sendable {
                 notify("notifications/progress", params: mapped)
             }
         }
+        // Tier 2: results of read-only tools (or of rules with a cache TTL) are reused for a while.
+        let readOnly = entry?.readOnly == true && entry?.downstreamId == downstream.id
+        let ttl = decision.matchedRule?.cacheTTLSec ?? (readOnly ? engine.readOnlyCacheTTLSec : 0)
+        let cacheKey =
+            ttl > 0
+            ? try? ToolResultCache.Key(
+                downstreamId: downstream.id, authScopeId: decision.authScope?.id, tool: originalName,
+                arguments: (arguments ?? .emptyObject).bytes) : nil
+        if let cacheKey, let hit = engine.resultCache.lookup(cacheKey) {
+            record.cacheHit = true
+            let result = Self.markingCacheHit(RawJSON(trusted: hit.value), age: hit.age)
+            return finish("ok", .response(id: id, result: result))
+        }
         do {
             let instance = try await engine.pool.instance(
                 for: downstream, authScopeId: decision.authScope?.id, sessionId: self.id)
@@ -505,6 +524,14 @@ public final class GatewaySession: Sendable {
             var answer = response
             answer.id = id
             let isError = response.kind == .errorResponse || response.result?["isError"]?.boolValue == true
+            if let cacheKey {
+                if !isError, let result = response.result {
+                    engine.resultCache.put(cacheKey, value: result.bytes, ttl: .seconds(ttl))
+                }
+            } else if !readOnly {
+                // A call that may write through this server makes its cached reads stale.
+                engine.resultCache.invalidate(downstreamId: downstream.id)
+            }
             return finish(isError ? "error" : "ok", answer)
         } catch let error as DownstreamError {
             if case .cancelled = error {
@@ -518,6 +545,15 @@ public final class GatewaySession: Sendable {
             }
             return finish("error", .errorResponse(id: id, code: error.code, message: error.description))
         }
+    }
+
+    /// Adds `_meta["junction/cache"] = {"hit": true, "age_ms": N}` to a cached result.
+    static func markingCacheHit(_ result: RawJSON, age: Duration) -> RawJSON {
+        let ageMs = Int(age.components.seconds * 1000 + age.components.attoseconds / 1_000_000_000_000_000)
+        let marker = RawJSON(object: [("hit", .true), ("age_ms", RawJSON(integer: ageMs))])
+        let meta = result["_meta"].flatMap { $0.isObject ? $0 : nil } ?? .emptyObject
+        guard let newMeta = meta.setting("junction/cache", to: marker) else { return result }
+        return result.setting("_meta", to: newMeta) ?? result
     }
 
     static func toolError(id: RawJSON, _ text: String) -> JSONRPCMessage {

@@ -48,6 +48,11 @@ public struct SettingsRepository: Sendable {
             defaultJSON: "30",
             check: { value in value.integerValue.map { $0 >= 0 } == true ? nil : "an integer of 0 or more" }),
         Definition(
+            key: "read_only_cache_ttl_sec",
+            summary: "seconds results of tools marked readOnlyHint are reused for identical calls (0: off)",
+            defaultJSON: "5",
+            check: { value in value.integerValue.map { $0 >= 0 } == true ? nil : "an integer of 0 or more" }),
+        Definition(
             key: "approval_timeout_sec",
             summary: "seconds a parked call waits for a decision when its rule sets none",
             defaultJSON: "300",
