@@ -55,7 +55,11 @@ let package = Package(
             name: "JunctionStoreTests",
             dependencies: ["JunctionStore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        .testTarget(name: "JunctionGatewayTests", dependencies: ["JunctionGateway"]),
+        .testTarget(
+            name: "JunctionGatewayTests",
+            dependencies: ["JunctionGateway"],
+            exclude: ["Fixtures"]
+        ),
         .testTarget(name: "JunctionCLITests", dependencies: ["JunctionStore", "junction"]),
     ],
     swiftLanguageModes: [.v6]

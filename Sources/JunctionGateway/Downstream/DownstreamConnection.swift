@@ -143,10 +143,12 @@ final class DownstreamConnection: Sendable {
         process.closeStdin()
         let exited = state.withLock { $0.exitReason != nil }
         guard !exited else { return }
-        // Escalation; holds only a weak reference, ends by itself.
-        Task { [weak self] in
+        // Escalation; ends by itself after two grace periods at most. It holds the connection
+        // strongly: the pool drops its reference right after stop(), and a server that ignores its
+        // closed stdin must still get SIGTERM and SIGKILL (and be reaped, marked exited) after that.
+        Task { [self] in
             try? await Task.sleep(for: grace)
-            guard let self, self.isRunning else { return }
+            guard self.isRunning else { return }
             process.signal(SIGTERM)
             try? await Task.sleep(for: grace)
             guard self.isRunning else { return }
@@ -160,6 +162,9 @@ final class DownstreamConnection: Sendable {
     }
 
     var isRunning: Bool { state.withLock { $0.exitReason == nil } }
+
+    /// How the process ended ("exited with status 3"), once it has.
+    var exitReason: String? { state.withLock { $0.exitReason } }
 
     private func send(_ message: JSONRPCMessage) {
         var bytes = message.encoded()

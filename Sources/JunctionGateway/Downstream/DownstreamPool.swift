@@ -42,6 +42,8 @@ public actor DownstreamPool {
                 id: request.id, code: JSONRPCErrorCode.methodNotFound,
                 message: "Method not found: \(request.method ?? "")")
         }
+        /// Discovery finished (at start or after list_changed): the engine persists the catalog.
+        public var discovered: @Sendable (Downstream, Catalog) -> Void = { _, _ in }
         /// Notifications a downstream sends that the engine may relay (logging, resource updates).
         public var notification: @Sendable (InstanceKey, JSONRPCMessage) -> Void = { _, _ in }
         public init() {}
@@ -96,10 +98,19 @@ public actor DownstreamPool {
         if let existing = instances[key] {
             if existing.isRunning && existing.downstream == downstream { return existing }
             instances[key] = nil
-            if existing.isRunning { existing.connection.stop() }  // its definition changed
+            if existing.isRunning {
+                existing.connection.stop()  // its definition changed
+            } else {
+                // It died in service (a stop removes an instance first): a crash, also when this call
+                // notices before the exit notification reaches the pool (which then finds it gone).
+                recordCrash(downstream, reason: existing.connection.exitReason ?? "it exited")
+            }
         }
         if let task = starting[key] { return try await task.value }
         try await waitForBackoff(downstream)
+        // Another caller may have started it while this one waited out the backoff (actor reentrancy).
+        if let task = starting[key] { return try await task.value }
+        if let existing = instances[key], existing.isRunning, existing.downstream == downstream { return existing }
         let task = Task { try await self.start(downstream, key: key) }
         starting[key] = task
         defer { starting[key] = nil }
@@ -216,7 +227,9 @@ public actor DownstreamPool {
             connection.notify("notifications/initialized", params: nil)
             let instance = DownstreamInstance(
                 key: key, downstream: downstream, connection: connection, initializeResult: result)
-            instance.setCatalog(try await discover(instance))
+            let catalog = try await discover(instance)
+            instance.setCatalog(catalog)
+            hooks.discovered(downstream, catalog)
             return instance
         } catch {
             connection.kill()
@@ -297,6 +310,7 @@ public actor DownstreamPool {
             let catalog = try? await discover(instance)
         else { return }
         instance.setCatalog(catalog)
+        hooks.discovered(instance.downstream, catalog)
         hooks.catalogChanged(key.downstreamId)
     }
 

@@ -18,8 +18,12 @@ public final class GatewayEngine: Sendable {
     public let approvals: any ApprovalGate
     let scopes: AuthScopeRepository
     private let sessions = Mutex<[String: GatewaySession]>([:])
-    private let auditSink: @Sendable (CallAudit) -> Void
-    private let secretCache = Mutex<[String: AuthScopeRepository.Secrets]>([:])
+    /// Batched audit trail: `audit(_:)` never waits for the database.
+    public let auditWriter: AuditWriter
+    private let auditObserver: @Sendable (AuditRecord) -> Void
+    let sessionRecords: SessionRepository
+    let catalogRecords: CatalogRepository
+    private let redactors = Mutex<[String: Redactor]>([:])
     /// Tier 2: results of read-only calls.
     public let resultCache = ToolResultCache()
     private let readOnlyTTL = Mutex(5)
@@ -31,14 +35,17 @@ public final class GatewayEngine: Sendable {
         home: JunctionHome,
         database: AppDatabase,
         approvals: any ApprovalGate = RefusingApprovalGate(),
-        audit: @escaping @Sendable (CallAudit) -> Void = { _ in }
+        audit: @escaping @Sendable (AuditRecord) -> Void = { _ in }
     ) throws {
         // Writing to a child that died must be an error to handle, not a signal that kills us.
         signal(SIGPIPE, SIG_IGN)
         self.home = home
         self.database = database
         self.approvals = approvals
-        self.auditSink = audit
+        self.auditObserver = audit
+        self.auditWriter = AuditWriter(repository: AuditRepository(database))
+        self.sessionRecords = SessionRepository(database)
+        self.catalogRecords = CatalogRepository(database)
         self.routing = try LiveRouting(database)
         let scopes = AuthScopeRepository(database, box: try SecretBox.load(home: home))
         self.scopes = scopes
@@ -61,9 +68,10 @@ public final class GatewayEngine: Sendable {
     public func run() async {
         await pool.setHooks(makeHooks())
         await withTaskGroup(of: Void.self) { group in
+            group.addTask { [self] in await auditWriter.run() }
             group.addTask { [self] in
                 await routing.run { [self] _ in
-                    secretCache.withLock { $0.removeAll() }
+                    redactors.withLock { $0.removeAll() }
                     reloadSettings()
                     for session in sessions.withLock({ Array($0.values) }) {
                         Task { await session.notifyIfVisibleSetChanged() }
@@ -87,6 +95,9 @@ public final class GatewayEngine: Sendable {
                 Task { await session.catalogChanged(downstreamId: downstreamId) }
             }
         }
+        hooks.discovered = { [weak self] downstream, catalog in
+            self?.persist(catalog, of: downstream)
+        }
         hooks.clientRequest = { [weak self] sessionId, request in
             guard let session = self?.sessions.withLock({ $0[sessionId] }) else {
                 return .errorResponse(
@@ -109,6 +120,29 @@ public final class GatewayEngine: Sendable {
         return hooks
     }
 
+    /// Keeps what a downstream offered in `tool_catalog` (for search, the admin API and listing
+    /// servers that are not running).
+    func persist(_ catalog: Catalog, of downstream: Downstream) {
+        func entries(_ items: [RawJSON], nameKey: String) -> [CatalogRepository.Discovered] {
+            items.compactMap { item in
+                guard let name = item[nameKey]?.stringValue else { return nil }
+                return CatalogRepository.Discovered(
+                    name: name, title: item["title"]?.stringValue, description: item["description"]?.stringValue,
+                    inputSchema: item["inputSchema"]?.description, outputSchema: item["outputSchema"]?.description,
+                    annotations: item["annotations"]?.description, raw: item.description)
+            }
+        }
+        _ = try? catalogRecords.replace(
+            downstreamId: downstream.id, kind: .tool, entries: entries(catalog.tools, nameKey: "name"))
+        _ = try? catalogRecords.replace(
+            downstreamId: downstream.id, kind: .resource, entries: entries(catalog.resources, nameKey: "uri"))
+        _ = try? catalogRecords.replace(
+            downstreamId: downstream.id, kind: .resourceTemplate,
+            entries: entries(catalog.resourceTemplates, nameKey: "uriTemplate"))
+        _ = try? catalogRecords.replace(
+            downstreamId: downstream.id, kind: .prompt, entries: entries(catalog.prompts, nameKey: "name"))
+    }
+
     /// A new client session; `output` receives each outgoing line (newline included), in order.
     public func makeSession(
         target: ClientTarget, pinned: Bool, output: @escaping @Sendable ([UInt8]) -> Void
@@ -118,41 +152,47 @@ public final class GatewayEngine: Sendable {
         return session
     }
 
-    func sessionStarted(_ session: GatewaySession) {}
+    func sessionStarted(_ session: GatewaySession, info: SessionInfo) {
+        _ = try? sessionRecords.open(info)
+    }
 
     func sessionClosed(_ session: GatewaySession) {
         sessions.withLock { $0[session.id] = nil }
+        _ = try? sessionRecords.close(session.id)
         Task { await pool.endSession(session.id) }
     }
 
-    /// Stops every downstream. Sessions should be closed first.
+    /// Closes every session, stops every downstream and writes the audit records still queued.
     public func shutdown() async {
         for session in sessions.withLock({ Array($0.values) }) { session.close() }
         await pool.shutdown()
+        await auditWriter.flush()
     }
 
     // MARK: - Audit
 
-    func auditRecord(session: GatewaySession, tool: String, decision: Decision, arguments: RawJSON?) -> CallAudit {
+    func auditRecord(session: GatewaySession, tool: String, decision: Decision, arguments: RawJSON?) -> AuditRecord {
         let root: String? =
             switch session.target {
             case .folder(let path): path
             case .workspace: decision.workspace?.rootPath
             }
-        var record = CallAudit(
+        var record = AuditRecord(
             sessionId: session.id, clientName: session.clientName, workspaceId: decision.workspace?.id,
             workspaceName: decision.workspace?.name, clientRoot: root, toolName: tool,
             downstreamId: decision.downstream?.id, downstreamName: decision.downstream?.name,
-            authScopeId: decision.authScope?.id, ruleId: decision.matchedRule?.id, decision: decision.decision)
+            authScopeId: decision.authScope?.id, ruleId: decision.matchedRule?.id, decision: decision.decision,
+            status: .ok)
         if let arguments {
             record.paramsBytes = arguments.bytes.count
-            record.params = redact(arguments, scopeId: decision.authScope?.id)
+            record.params = redact(arguments, scopeId: decision.authScope?.id).description
         }
         return record
     }
 
-    func audit(_ record: CallAudit) {
-        auditSink(record)
+    func audit(_ record: AuditRecord) {
+        auditWriter.record(record)
+        auditObserver(record)
     }
 
     /// Redacts secret-looking keys and the values of the scope's secrets.
@@ -161,15 +201,20 @@ public final class GatewayEngine: Sendable {
     }
 
     func redact(_ json: RawJSON, scopeId: String?) -> RawJSON {
-        var values: [String] = []
-        if let scopeId {
-            let cached = secretCache.withLock { $0[scopeId] }
-            let secrets = cached ?? (try? scopes.secrets(of: scopeId))
-            if let secrets {
-                if cached == nil { secretCache.withLock { $0[scopeId] = secrets } }
-                values = Array(secrets.env.values) + Array(secrets.headers.values)
-            }
+        RawJSON(trusted: redactor(scopeId: scopeId).redact(json.bytes))
+    }
+
+    /// One redactor per scope (its secret values and redaction hints), rebuilt when config changes.
+    private func redactor(scopeId: String?) -> Redactor {
+        let key = scopeId ?? ""
+        if let cached = redactors.withLock({ $0[key] }) { return cached }
+        var redactor = Redactor(secretValues: [])
+        if let scopeId, let secrets = try? scopes.secrets(of: scopeId) {
+            let hints = (try? scopes.get(scopeId).redactionHints) ?? []
+            redactor = Redactor(
+                secretValues: Array(secrets.env.values) + Array(secrets.headers.values), extraKeys: hints)
         }
-        return RawJSON(trusted: Redactor(secretValues: values).redact(json.bytes))
+        redactors.withLock { $0[key] = redactor }
+        return redactor
     }
 }

@@ -207,7 +207,18 @@ public final class GatewaySession: Sendable {
             state.clientName = params["clientInfo"]?["name"]?.stringValue
             state.clientVersion = params["clientInfo"]?["version"]?.stringValue
         }
-        engine.sessionStarted(self)
+        let root: String? =
+            switch target {
+            case .folder(let path): path
+            case .workspace(let name): engine.routing.resolver.resolver.config.workspace(named: name)?.rootPath
+            }
+        engine.sessionStarted(
+            self,
+            info: SessionInfo(
+                id: id, clientName: params["clientInfo"]?["name"]?.stringValue,
+                clientVersion: params["clientInfo"]?["version"]?.stringValue, protocolVersion: version,
+                transport: .stdio, clientRoot: root,
+                workspaceId: engine.routing.resolver.resolve(tool: "-", clientRoot: root ?? "/").workspace?.id))
         let capabilities = RawJSON(object: [
             ("tools", RawJSON(object: [("listChanged", .true)])),
             ("resources", RawJSON(object: [("listChanged", .true), ("subscribe", .true)])),
@@ -435,9 +446,9 @@ public final class GatewaySession: Sendable {
         let decision = decide(name)
         var record = engine.auditRecord(session: self, tool: name, decision: decision, arguments: arguments)
 
-        func finish(_ status: String, _ response: JSONRPCMessage) -> JSONRPCMessage {
+        func finish(_ status: AuditRecord.Status, _ response: JSONRPCMessage) -> JSONRPCMessage {
             record.status = status
-            record.latency = ContinuousClock.now - started
+            record.setLatency(ContinuousClock.now - started)
             if response.kind == .errorResponse {
                 record.errorCode = response.errorCode
                 record.errorMessage = response.errorMessage
@@ -447,9 +458,9 @@ public final class GatewaySession: Sendable {
             return response
         }
 
-        guard entry != nil || decision.downstream != nil else {
+        guard entry != nil else {
             return finish(
-                "error",
+                .error,
                 .errorResponse(
                     id: id, code: JSONRPCErrorCode.invalidParams,
                     message: "Unknown tool: \(name). List the tools with tools/list; names are namespace__tool."))
@@ -457,7 +468,7 @@ public final class GatewaySession: Sendable {
         switch decision.decision {
         case .deny:
             return finish(
-                "denied",
+                .denied,
                 .errorResponse(
                     id: id, code: JSONRPCErrorCode.denied,
                     message: "Junction denied \(name): \(decision.reason). "
@@ -472,12 +483,12 @@ public final class GatewaySession: Sendable {
                 break
             case .denied(let reason):
                 return finish(
-                    "approval_denied", Self.toolError(id: id, "Junction: the call was not approved. \(reason)"))
+                    .approvalDenied, Self.toolError(id: id, "Junction: the call was not approved. \(reason)"))
             case .timedOut:
                 return finish(
-                    "approval_timeout", Self.toolError(id: id, "Junction: nobody approved \(name) in time."))
+                    .approvalTimeout, Self.toolError(id: id, "Junction: nobody approved \(name) in time."))
             case .cancelled:
-                record.status = "cancelled"
+                record.status = .cancelled
                 engine.audit(record)
                 return .errorResponse(id: id, code: JSONRPCErrorCode.requestCancelled, message: "cancelled")
             }
@@ -488,7 +499,7 @@ public final class GatewaySession: Sendable {
             let downstream = engine.routing.resolver.resolver.config.downstream(id: target.id)
         else {
             return finish(
-                "error",
+                .error,
                 .errorResponse(id: id, code: JSONRPCErrorCode.downstreamUnavailable, message: decision.reason))
         }
         let originalName =
@@ -515,7 +526,7 @@ public final class GatewaySession: Sendable {
         if let cacheKey, let hit = engine.resultCache.lookup(cacheKey) {
             record.cacheHit = true
             let result = Self.markingCacheHit(RawJSON(trusted: hit.value), age: hit.age)
-            return finish("ok", .response(id: id, result: result))
+            return finish(.ok, .response(id: id, result: result))
         }
         do {
             let instance = try await engine.pool.instance(
@@ -532,18 +543,18 @@ public final class GatewaySession: Sendable {
                 // A call that may write through this server makes its cached reads stale.
                 engine.resultCache.invalidate(downstreamId: downstream.id)
             }
-            return finish(isError ? "error" : "ok", answer)
+            return finish(isError ? .error : .ok, answer)
         } catch let error as DownstreamError {
             if case .cancelled = error {
-                record.status = "cancelled"
-                record.latency = ContinuousClock.now - started
+                record.status = .cancelled
+                record.setLatency(ContinuousClock.now - started)
                 engine.audit(record)
                 throw error
             }
             if case .timeout = error {
-                return finish("timeout", .errorResponse(id: id, code: error.code, message: error.description))
+                return finish(.timeout, .errorResponse(id: id, code: error.code, message: error.description))
             }
-            return finish("error", .errorResponse(id: id, code: error.code, message: error.description))
+            return finish(.error, .errorResponse(id: id, code: error.code, message: error.description))
         }
     }
 

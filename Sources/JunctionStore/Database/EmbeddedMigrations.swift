@@ -250,5 +250,14 @@ enum EmbeddedMigrations {
             CREATE TRIGGER settings_ad AFTER DELETE ON settings BEGIN UPDATE config_state SET generation = generation + 1; END;
             """#
         ),
+        (
+            "0002_audit_bytes",
+            #"""
+            -- Junction schema, version 2: audit records keep the size of the call's arguments as the client
+            -- sent them (before redaction), next to result_bytes.
+
+            ALTER TABLE audit_records ADD COLUMN params_bytes INTEGER NOT NULL DEFAULT 0 CHECK (params_bytes >= 0);
+            """#
+        ),
     ]
 }

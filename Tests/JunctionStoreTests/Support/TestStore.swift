@@ -19,6 +19,9 @@ struct TestStore {
     var downstreams: DownstreamRepository { DownstreamRepository(database) }
     var routes: RouteRuleRepository { RouteRuleRepository(database) }
     var settings: SettingsRepository { SettingsRepository(database) }
+    var catalog: CatalogRepository { CatalogRepository(database) }
+    var audit: AuditRepository { AuditRepository(database) }
+    var sessions: SessionRepository { SessionRepository(database) }
 
     func scopes(box: SecretBox? = TestStore.box) -> AuthScopeRepository {
         AuthScopeRepository(database, box: box)

@@ -1,0 +1,101 @@
+import Foundation
+import GRDB
+import JunctionCore
+
+/// The audit trail: one row per call, written in batches by ``AuditWriter``, read newest first.
+public struct AuditRepository: Sendable {
+    public let database: AppDatabase
+
+    public init(_ database: AppDatabase) {
+        self.database = database
+    }
+
+    /// Inserts records in one transaction; returns how many were inserted.
+    ///
+    /// Audit must never jam on one bad record, so values the schema would refuse are repaired
+    /// first (negative sizes and latencies become 0, params that are not JSON are stored as a JSON
+    /// string), and a record whose id is already stored is skipped: retrying a batch is harmless.
+    @discardableResult
+    public func insert(_ records: [AuditRecord]) throws(StoreError) -> Int {
+        guard !records.isEmpty else { return 0 }
+        let records = records.map(Self.repaired)
+        return try database.write { db in try Self.insert(records, db) }
+    }
+
+    /// ``insert(_:)`` without blocking a thread while SQLite is busy. The write happens even if
+    /// the calling task is cancelled, so a flush on shutdown still lands.
+    @discardableResult
+    public func insert(_ records: [AuditRecord]) async throws(StoreError) -> Int {
+        guard !records.isEmpty else { return 0 }
+        let records = records.map(Self.repaired)
+        let writer = database.writer
+        // Not cancelled by anyone: awaited right here. Unstructured so that the caller's
+        // cancellation (a shutting-down writer) does not abort the database access.
+        let task = Task { try await writer.write { db in try Self.insert(records, db) } }
+        do {
+            return try await task.value
+        } catch {
+            throw StoreError.wrap(error)
+        }
+    }
+
+    /// Records matching `query`, newest first (ties by id, newest first), one page.
+    public func query(_ query: AuditQuery = AuditQuery()) throws(StoreError) -> [AuditRecord] {
+        try database.read { db in
+            try Self.filtered(query)
+                .order(Column("created_at").desc, Column("id").desc)
+                .limit(query.effectiveLimit, offset: query.effectiveOffset)
+                .fetchAll(db)
+        }
+    }
+
+    /// How many records match `query` (its limit and offset are ignored).
+    public func count(_ query: AuditQuery = AuditQuery()) throws(StoreError) -> Int {
+        try database.read { db in try Self.filtered(query).fetchCount(db) }
+    }
+
+    public func find(_ id: String) throws(StoreError) -> AuditRecord? {
+        try database.read { db in try AuditRecord.fetchOne(db, key: id) }
+    }
+
+    /// Deletes records created before `date`; returns how many went.
+    @discardableResult
+    public func prune(olderThan date: Date) throws(StoreError) -> Int {
+        try database.write { db in
+            try AuditRecord.filter(Column("created_at") < date).deleteAll(db)
+        }
+    }
+
+    private static func insert(_ records: [AuditRecord], _ db: Database) throws -> Int {
+        var inserted = 0
+        for record in records {
+            try record.insert(db, onConflict: .ignore)
+            inserted += db.changesCount
+        }
+        return inserted
+    }
+
+    private static func filtered(_ query: AuditQuery) -> QueryInterfaceRequest<AuditRecord> {
+        var request = AuditRecord.all()
+        if let value = query.sessionId { request = request.filter(Column("session_id") == value) }
+        if let value = query.workspaceId { request = request.filter(Column("workspace_id") == value) }
+        if let value = query.downstreamId { request = request.filter(Column("downstream_id") == value) }
+        if let value = query.toolName { request = request.filter(Column("tool_name") == value) }
+        if let value = query.status { request = request.filter(Column("status") == value.rawValue) }
+        if let value = query.after { request = request.filter(Column("created_at") > value) }
+        if let value = query.before { request = request.filter(Column("created_at") < value) }
+        return request
+    }
+
+    /// A record the schema's CHECKs accept.
+    static func repaired(_ record: AuditRecord) -> AuditRecord {
+        var record = record
+        record.paramsBytes = max(record.paramsBytes, 0)
+        record.resultBytes = max(record.resultBytes, 0)
+        if !record.latencyMs.isFinite || record.latencyMs < 0 { record.latencyMs = 0 }
+        if let params = record.params, (try? RawJSON(validating: Array(params.utf8))) == nil {
+            record.params = JSONColumn.encode(params)
+        }
+        return record
+    }
+}
