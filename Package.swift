@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // Pure domain: models, validation, globs, routing. No I/O, no GRDB.
@@ -32,7 +33,10 @@ let package = Package(
         // MCP engine: downstream processes and pool, sessions, audit and caches wired together.
         .target(
             name: "JunctionGateway",
-            dependencies: ["JunctionCore", "JunctionStore", "CJunctionShims"]
+            dependencies: [
+                "JunctionCore", "JunctionStore", "CJunctionShims",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // Thin CLI: every command calls a library target.
         .executableTarget(
@@ -42,6 +46,7 @@ let package = Package(
                 "JunctionStore",
                 "JunctionGateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Routing resolution benchmark (scripts/bench); release builds only for numbers.

@@ -1,6 +1,7 @@
 import Foundation
 import JunctionCore
 import JunctionStore
+import Logging
 
 /// Starts downstream servers lazily, shares them between sessions (or not, per instance mode),
 /// discovers what they offer, restarts them with exponential backoff after a crash, and stops
@@ -65,6 +66,7 @@ public actor DownstreamPool {
     private var crashes: [String: CrashRecord] = [:]
     private var refreshes: [InstanceKey: Task<Void, Never>] = [:]
     private var stopping = false
+    private let logger = Logger(label: "junction.pool")
 
     public init(
         home: JunctionHome,
@@ -146,6 +148,7 @@ public actor DownstreamPool {
         for (key, instance) in instances {
             let limit = instance.downstream.idleTimeoutSec
             guard limit > 0, instance.idleFor(now: now) > .seconds(limit) else { continue }
+            logger.info("stopping idle server", metadata: ["junction.downstream": "\(instance.downstream.name)"])
             instances[key] = nil
             instance.connection.stop()
         }
@@ -230,9 +233,17 @@ public actor DownstreamPool {
             let catalog = try await discover(instance)
             instance.setCatalog(catalog)
             hooks.discovered(downstream, catalog)
+            logger.info(
+                "started server",
+                metadata: [
+                    "junction.downstream": "\(downstream.name)", "pid": "\(connection.pid ?? 0)",
+                    "tools": "\(catalog.tools.count)", "instance": "\(key)",
+                ])
             return instance
         } catch {
             connection.kill()
+            logger.warning(
+                "server failed to start", metadata: ["junction.downstream": "\(downstream.name)", "error": "\(error)"])
             let reason = (error as? DownstreamError)?.description ?? "\(error)"
             recordCrash(downstream, reason: reason)
             if let error = error as? DownstreamError, case .unavailable = error { throw error }
@@ -320,6 +331,12 @@ public actor DownstreamPool {
         guard !stopping else { return }
         // An exit we asked for (idle stop, shutdown) removed the instance before it ended.
         recordCrash(downstream, reason: reason)
+        logger.warning(
+            "server exited",
+            metadata: [
+                "junction.downstream": "\(downstream.name)", "reason": "\(reason)",
+                "crashes": "\(crashes[downstream.id]?.count ?? 0)",
+            ])
     }
 
     private func recordCrash(_ downstream: Downstream, reason: String) {

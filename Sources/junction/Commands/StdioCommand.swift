@@ -3,6 +3,7 @@ import Foundation
 import JunctionCore
 import JunctionGateway
 import JunctionStore
+import Logging
 
 struct StdioCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,6 +21,10 @@ struct StdioCommand: AsyncParsableCommand {
 
     func run() async throws {
         let context = try CLIContext.open()
+        let levelJSON = (try? context.settings.get("log_level").json) ?? #""info""#
+        let level = Logger.Level(rawValue: levelJSON.trimmingCharacters(in: CharacterSet(charactersIn: "\""))) ?? .info
+        JunctionLogHandler.bootstrap(
+            logFile: (context.home.logsPath as NSString).appendingPathComponent("junction.log"), level: level)
         let target: ClientTarget
         if let workspace {
             target = .workspace(try context.workspaces.get(workspace).name)
