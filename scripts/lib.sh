@@ -1,10 +1,9 @@
-# Shared by scripts/run, scripts/test and scripts/bench. Source it; do not run it.
+# Shared by scripts/run, scripts/test, scripts/bench and scripts/e2e. Source it; do not run it.
 
-# Installs the Debian packages the build links against, when they are missing and we may.
-ensure_system_packages() {
-    local wanted=(libsqlite3-dev sqlite3 libcurl4-openssl-dev)
+# Installs the given Debian packages when they are missing and we may (apt-get, root or sudo).
+ensure_debian_packages() {
     local missing=()
-    for package in "${wanted[@]}"; do
+    for package in "$@"; do
         dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
@@ -24,4 +23,9 @@ ensure_system_packages() {
         return 1
     fi
     rm -f "$log"
+}
+
+# Installs the Debian packages the build links against, when they are missing and we may.
+ensure_system_packages() {
+    ensure_debian_packages libsqlite3-dev sqlite3 libcurl4-openssl-dev
 }
