@@ -121,6 +121,17 @@ public actor DownstreamPool {
         return instance
     }
 
+    /// The running instance for a key, if any; never starts one.
+    public func runningInstance(
+        for downstream: Downstream, authScopeId: String?, sessionId: String?
+    ) -> DownstreamInstance? {
+        let key = InstanceKey(
+            downstreamId: downstream.id, authScopeId: authScopeId,
+            sessionId: downstream.instanceMode == .perSession ? sessionId : nil)
+        guard let instance = instances[key], instance.isRunning, instance.downstream == downstream else { return nil }
+        return instance
+    }
+
     /// Instances currently running, for discovery, status and shutdown.
     public func running() -> [DownstreamInstance] {
         instances.values.filter(\.isRunning)

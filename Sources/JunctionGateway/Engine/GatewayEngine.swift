@@ -24,6 +24,7 @@ public final class GatewayEngine: Sendable {
     let sessionRecords: SessionRepository
     let catalogRecords: CatalogRepository
     private let redactors = Mutex<[String: Redactor]>([:])
+    private let storedCatalogs = Mutex<[String: Catalog]>([:])
     /// Tier 2: results of read-only calls.
     public let resultCache = ToolResultCache()
     private let readOnlyTTL = Mutex(5)
@@ -89,14 +90,13 @@ public final class GatewayEngine: Sendable {
 
     private func makeHooks() -> DownstreamPool.Hooks {
         var hooks = DownstreamPool.Hooks()
-        hooks.catalogChanged = { [weak self] downstreamId in
-            guard let self else { return }
-            for session in sessions.withLock({ Array($0.values) }) {
-                Task { await session.catalogChanged(downstreamId: downstreamId) }
-            }
-        }
         hooks.discovered = { [weak self] downstream, catalog in
-            self?.persist(catalog, of: downstream)
+            guard let self else { return }
+            let changed = persist(catalog, of: downstream)
+            guard !changed.isEmpty else { return }
+            for session in sessions.withLock({ Array($0.values) }) {
+                Task { await session.catalogChanged(kinds: changed) }
+            }
         }
         hooks.clientRequest = { [weak self] sessionId, request in
             guard let session = self?.sessions.withLock({ $0[sessionId] }) else {
@@ -120,9 +120,10 @@ public final class GatewayEngine: Sendable {
         return hooks
     }
 
-    /// Keeps what a downstream offered in `tool_catalog` (for search, the admin API and listing
-    /// servers that are not running).
-    func persist(_ catalog: Catalog, of downstream: Downstream) {
+    /// Keeps what a downstream offered in `tool_catalog` (for search, the admin API, and answering
+    /// `tools/list` at once for servers that are not running). Returns the kinds that changed.
+    @discardableResult
+    func persist(_ catalog: Catalog, of downstream: Downstream) -> Set<CatalogEntry.Kind> {
         func entries(_ items: [RawJSON], nameKey: String) -> [CatalogRepository.Discovered] {
             items.compactMap { item in
                 guard let name = item[nameKey]?.stringValue else { return nil }
@@ -132,15 +133,36 @@ public final class GatewayEngine: Sendable {
                     annotations: item["annotations"]?.description, raw: item.description)
             }
         }
-        _ = try? catalogRecords.replace(
-            downstreamId: downstream.id, kind: .tool, entries: entries(catalog.tools, nameKey: "name"))
-        _ = try? catalogRecords.replace(
-            downstreamId: downstream.id, kind: .resource, entries: entries(catalog.resources, nameKey: "uri"))
-        _ = try? catalogRecords.replace(
-            downstreamId: downstream.id, kind: .resourceTemplate,
-            entries: entries(catalog.resourceTemplates, nameKey: "uriTemplate"))
-        _ = try? catalogRecords.replace(
-            downstreamId: downstream.id, kind: .prompt, entries: entries(catalog.prompts, nameKey: "name"))
+        let lists: [(CatalogEntry.Kind, [RawJSON], String)] = [
+            (.tool, catalog.tools, "name"), (.resource, catalog.resources, "uri"),
+            (.resourceTemplate, catalog.resourceTemplates, "uriTemplate"), (.prompt, catalog.prompts, "name"),
+        ]
+        var changed: Set<CatalogEntry.Kind> = []
+        for (kind, items, nameKey) in lists {
+            let change = try? catalogRecords.replace(
+                downstreamId: downstream.id, kind: kind, entries: entries(items, nameKey: nameKey))
+            if let change, !change.isEmpty { changed.insert(kind) }
+        }
+        storedCatalogs.withLock { $0[downstream.id] = catalog }
+        return changed
+    }
+
+    /// What a downstream offered when last discovered (by any process), or nil if never.
+    func storedCatalog(of downstreamId: String) -> Catalog? {
+        if let cached = storedCatalogs.withLock({ $0[downstreamId] }) { return cached }
+        guard let entries = try? catalogRecords.list(downstreamId: downstreamId), !entries.isEmpty else { return nil }
+        var catalog = Catalog()
+        for entry in entries {
+            guard let raw = try? RawJSON(validating: Array(entry.raw.utf8)) else { continue }
+            switch entry.kind {
+            case .tool: catalog.tools.append(raw)
+            case .resource: catalog.resources.append(raw)
+            case .resourceTemplate: catalog.resourceTemplates.append(raw)
+            case .prompt: catalog.prompts.append(raw)
+            }
+        }
+        storedCatalogs.withLock { $0[downstreamId] = catalog }
+        return catalog
     }
 
     /// A new client session; `output` receives each outgoing line (newline included), in order.

@@ -349,18 +349,43 @@ public final class GatewaySession: Sendable {
     private func eachDownstream<T: Sendable>(
         _ body: @escaping @Sendable (Downstream, DownstreamInstance) async -> T?
     ) async -> [(Downstream, T)] {
-        let downstreams = engine.routing.resolver.resolver.config.downstreams.filter { $0.enabled && !$0.quarantined }
         let sessionId = id
         let pool = engine.pool
+        return await eachEnabledDownstream { downstream in
+            guard let instance = try? await pool.instance(for: downstream, authScopeId: nil, sessionId: sessionId)
+            else { return nil }
+            return await body(downstream, instance)
+        }
+    }
+
+    /// What every enabled downstream offers, fast: a running server's live catalog, else the
+    /// catalog stored at its last discovery (and the server is started in the background to
+    /// refresh it; a change brings list_changed), else the server is started and discovered now.
+    private func catalogs() async -> [(Downstream, Catalog)] {
+        let sessionId = id
+        let engine = engine
+        return await eachEnabledDownstream { downstream in
+            if let running = await engine.pool.runningInstance(
+                for: downstream, authScopeId: nil, sessionId: sessionId)
+            {
+                return running.catalog
+            }
+            if let stored = engine.storedCatalog(of: downstream.id) {
+                // Refresh in the background; the pool starts it once however many sessions ask.
+                Task { _ = try? await engine.pool.instance(for: downstream, authScopeId: nil, sessionId: sessionId) }
+                return stored
+            }
+            return try? await engine.pool.instance(for: downstream, authScopeId: nil, sessionId: sessionId).catalog
+        }
+    }
+
+    private func eachEnabledDownstream<T: Sendable>(
+        _ body: @escaping @Sendable (Downstream) async -> T?
+    ) async -> [(Downstream, T)] {
+        let downstreams = engine.routing.resolver.resolver.config.downstreams.filter { $0.enabled && !$0.quarantined }
         return await withTaskGroup(of: (Int, Downstream, T?).self) { group in
             for (index, downstream) in downstreams.enumerated() {
-                group.addTask {
-                    guard
-                        let instance = try? await pool.instance(
-                            for: downstream, authScopeId: nil, sessionId: sessionId)
-                    else { return (index, downstream, nil) }
-                    return (index, downstream, await body(downstream, instance))
-                }
+                group.addTask { (index, downstream, await body(downstream)) }
             }
             var results: [(Int, Downstream, T)] = []
             for await (index, downstream, value) in group {
@@ -376,8 +401,8 @@ public final class GatewaySession: Sendable {
 
     private func visibleTools() async -> [(name: String, tool: RawJSON, entry: VisibleTool)] {
         await awaitRoots()
-        let lists = await eachDownstream { downstream, instance in
-            instance.catalog.tools.compactMap { tool -> (String, RawJSON, VisibleTool)? in
+        let lists = await catalogs().map { downstream, catalog in
+            let tools = catalog.tools.compactMap { tool -> (String, RawJSON, VisibleTool)? in
                 guard let original = tool["name"]?.stringValue else { return nil }
                 let visible = ToolNaming.visibleName(namespace: downstream.namespace, name: original)
                 let readOnly = tool["annotations"]?["readOnlyHint"]?.boolValue == true
@@ -386,6 +411,8 @@ public final class GatewaySession: Sendable {
                     VisibleTool(downstreamId: downstream.id, originalName: original, readOnly: readOnly)
                 )
             }
+            // Deterministic order, whether the catalog is live or stored.
+            return (downstream, tools.sorted { $0.0 < $1.0 })
         }
         var visible: [(name: String, tool: RawJSON, entry: VisibleTool)] = []
         var map: [String: VisibleTool] = [:]
@@ -428,10 +455,13 @@ public final class GatewaySession: Sendable {
         if names != before { notify("notifications/tools/list_changed", params: nil) }
     }
 
-    func catalogChanged(downstreamId: String) async {
-        await notifyIfVisibleSetChanged()
-        notify("notifications/resources/list_changed", params: nil)
-        notify("notifications/prompts/list_changed", params: nil)
+    func catalogChanged(kinds: Set<CatalogEntry.Kind>) async {
+        guard state.withLock({ $0.initialized && !$0.closed }) else { return }
+        if kinds.contains(.tool) { await notifyIfVisibleSetChanged() }
+        if kinds.contains(.resource) || kinds.contains(.resourceTemplate) {
+            notify("notifications/resources/list_changed", params: nil)
+        }
+        if kinds.contains(.prompt) { notify("notifications/prompts/list_changed", params: nil) }
     }
 
     private func callTool(_ request: JSONRPCMessage) async throws -> JSONRPCMessage {
@@ -585,12 +615,13 @@ public final class GatewaySession: Sendable {
 
     private func listPrompts() async -> RawJSON {
         await awaitRoots()
-        let lists = await eachDownstream { downstream, instance in
-            instance.catalog.prompts.compactMap { prompt -> (String, RawJSON, VisibleTool)? in
+        let lists = await catalogs().map { downstream, catalog in
+            let prompts = catalog.prompts.compactMap { prompt -> (String, RawJSON, VisibleTool)? in
                 guard let original = prompt["name"]?.stringValue else { return nil }
                 let visible = ToolNaming.visibleName(namespace: downstream.namespace, name: original)
                 return (visible, prompt, VisibleTool(downstreamId: downstream.id, originalName: original))
             }
+            return (downstream, prompts.sorted { $0.0 < $1.0 })
         }
         var prompts: [RawJSON] = []
         var map: [String: VisibleTool] = [:]
@@ -624,7 +655,7 @@ public final class GatewaySession: Sendable {
     // MARK: - Resources (URIs pass through unchanged and are routed to the server that listed them)
 
     private func listResources() async -> RawJSON {
-        let lists = await eachDownstream { _, instance in instance.catalog.resources }
+        let lists = await catalogs().map { ($0.0, $0.1.resources) }
         var owners: [String: String] = [:]
         var resources: [RawJSON] = []
         for (downstream, entries) in lists {
@@ -638,7 +669,7 @@ public final class GatewaySession: Sendable {
     }
 
     private func listResourceTemplates() async -> RawJSON {
-        let lists = await eachDownstream { _, instance in instance.catalog.resourceTemplates }
+        let lists = await catalogs().map { ($0.0, $0.1.resourceTemplates) }
         return RawJSON(object: [("resourceTemplates", RawJSON(array: lists.flatMap(\.1)))])
     }
 
