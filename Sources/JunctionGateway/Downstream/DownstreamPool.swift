@@ -113,12 +113,25 @@ public actor DownstreamPool {
         // Another caller may have started it while this one waited out the backoff (actor reentrancy).
         if let task = starting[key] { return try await task.value }
         if let existing = instances[key], existing.isRunning, existing.downstream == downstream { return existing }
+        try ensureNotStopping(downstream)
         let task = Task { try await self.start(downstream, key: key) }
         starting[key] = task
         defer { starting[key] = nil }
         let instance = try await task.value
+        // Shutdown may have begun while it started: it must not outlive the pool.
+        guard !stopping else {
+            instance.connection.kill()
+            try ensureNotStopping(downstream)
+            return instance
+        }
         instances[key] = instance
         return instance
+    }
+
+    private func ensureNotStopping(_ downstream: Downstream) throws {
+        guard !stopping else {
+            throw DownstreamError.unavailable(server: downstream.name, reason: "Junction is shutting down", stderr: [])
+        }
     }
 
     /// The running instance for a key, if any; never starts one.

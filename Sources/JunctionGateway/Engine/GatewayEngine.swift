@@ -67,7 +67,7 @@ public final class GatewayEngine: Sendable {
     /// Runs the engine's background work until cancelled: following configuration changes (and
     /// telling sessions when their tools changed) and stopping idle servers.
     public func run() async {
-        await pool.setHooks(makeHooks())
+        await prepare()
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [self] in await auditWriter.run() }
             group.addTask { [self] in
@@ -86,6 +86,12 @@ public final class GatewayEngine: Sendable {
                 }
             }
         }
+    }
+
+    /// Connects the pool to the engine (relaying requests, persisting catalogs). Call before the
+    /// first session starts; `run()` calls it too.
+    public func prepare() async {
+        await pool.setHooks(makeHooks())
     }
 
     private func makeHooks() -> DownstreamPool.Hooks {

@@ -110,15 +110,22 @@ final class ChildProcess: Sendable {
         let stdoutFD = stdoutPipe[0]
         let stderrFD = stderrPipe[0]
         let childPID = pid
+        // The exit is reported after stderr is drained too, so errors can quote its last lines;
+        // bounded, as a grandchild may keep stderr open after the server itself is gone.
+        let stderrDrained = DispatchSemaphore(value: 0)
         let stdoutThread = Thread {
             Self.readLoop(stdoutFD, onChunk: onStdout)
             var waitStatus: Int32 = 0
             while waitpid(childPID, &waitStatus, 0) < 0 && errno == EINTR {}
+            _ = stderrDrained.wait(timeout: .now() + .milliseconds(500))
             onExit(waitStatus)
         }
         stdoutThread.name = "junction.child.\(pid).stdout"
         stdoutThread.start()
-        let stderrThread = Thread { Self.readLoop(stderrFD, onChunk: onStderr) }
+        let stderrThread = Thread {
+            Self.readLoop(stderrFD, onChunk: onStderr)
+            stderrDrained.signal()
+        }
         stderrThread.name = "junction.child.\(pid).stderr"
         stderrThread.start()
     }

@@ -22,6 +22,7 @@ public struct StdioServer: Sendable {
     }
 
     public func run() async throws {
+        await engine.prepare()
         let writer = DispatchQueue(label: "junction.stdout")
         let session = engine.makeSession(target: target, pinned: pinned) { bytes in
             writer.async { Self.writeAll(1, bytes) }

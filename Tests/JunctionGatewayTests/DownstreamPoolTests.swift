@@ -1,0 +1,300 @@
+import Foundation
+import JunctionCore
+import JunctionStore
+import Synchronization
+import Testing
+
+@testable import JunctionGateway
+
+@Suite("DownstreamPool")
+struct DownstreamPoolTests {
+    static let secretScope = "scope-fake"
+
+    /// Runs `body` with a pool over a temporary home, then shuts it down and waits until every
+    /// process it started is gone.
+    private func withPool(
+        options: DownstreamPool.Options = DownstreamPool.Options(),
+        _ body: (DownstreamPool, PidLedger) async throws -> Void
+    ) async throws {
+        let directory = try TemporaryDirectory()
+        let pool = DownstreamPool(home: JunctionHome(path: directory.path), options: options) { scopeId in
+            guard scopeId == Self.secretScope else { throw StoreError.notFound(kind: "scope", key: scopeId) }
+            return AuthScopeRepository.Secrets(env: ["FAKE_SECRET": "s3cret-value"])
+        }
+        let ledger = PidLedger()
+        var failure: (any Error)?
+        do {
+            try await body(pool, ledger)
+        } catch {
+            failure = error
+        }
+        await ledger.record(pool)
+        await pool.shutdown()
+        for pid in ledger.pids {
+            try await waitUntil("process \(pid) is gone after shutdown") { processIsGone(pid) }
+        }
+        if let failure { throw failure }
+    }
+
+    private func call(_ instance: DownstreamInstance, _ tool: String, _ arguments: String = "{}") async throws
+        -> JSONRPCMessage
+    {
+        let params = try RawJSON(validating: Array(#"{"name":"\#(tool)","arguments":\#(arguments)}"#.utf8))
+        return try await instance.request("tools/call", params: params)
+    }
+
+    @Test("servers start lazily, initialised, with their catalog discovered")
+    func lazyStart() async throws {
+        try await withPool { pool, ledger in
+            let downstream = FakeServer.downstream()
+            #expect(await pool.running().isEmpty)
+            #expect(await pool.status(of: downstream).state == "stopped")
+
+            let instance = try await pool.instance(for: downstream, authScopeId: nil, sessionId: "s1")
+            ledger.add(instance)
+            #expect(instance.isRunning)
+            #expect(instance.protocolVersion == "2025-06-18")
+            #expect(instance.initializeResult["serverInfo"]?["name"]?.stringValue == "fake")
+            let catalog = instance.catalog
+            #expect(catalog.tools.compactMap { $0["name"]?.stringValue } == FakeServer.tools)
+            #expect(catalog.resources.compactMap { $0["uri"]?.stringValue } == ["fake://readme"])
+            #expect(catalog.resourceTemplates.compactMap { $0["uriTemplate"]?.stringValue } == ["fake://items/{id}"])
+            #expect(catalog.prompts.compactMap { $0["name"]?.stringValue } == ["greet"])
+
+            let status = await pool.status(of: downstream)
+            #expect(status.state == "running")
+            #expect(status.instances == 1)
+            #expect(status.crashes == 0)
+            #expect(await pool.running().count == 1)
+        }
+    }
+
+    @Test("concurrent callers of a shared server get one process")
+    func sharedInstance() async throws {
+        try await withPool { pool, ledger in
+            let downstream = FakeServer.downstream()
+            async let first = pool.instance(for: downstream, authScopeId: nil, sessionId: "s1")
+            async let second = pool.instance(for: downstream, authScopeId: nil, sessionId: "s2")
+            let (a, b) = try await (first, second)
+            ledger.add(a)
+            ledger.add(b)
+            #expect(a === b)
+            #expect(a.pid == b.pid)
+            #expect(await pool.running().count == 1)
+        }
+    }
+
+    @Test("per-session servers get one process per session")
+    func perSessionInstances() async throws {
+        try await withPool { pool, ledger in
+            let downstream = FakeServer.downstream(instanceMode: .perSession)
+            async let first = pool.instance(for: downstream, authScopeId: nil, sessionId: "s1")
+            async let second = pool.instance(for: downstream, authScopeId: nil, sessionId: "s2")
+            let (a, b) = try await (first, second)
+            ledger.add(a)
+            ledger.add(b)
+            #expect(a.pid != b.pid)
+            #expect(a.key.sessionId == "s1")
+            #expect(b.key.sessionId == "s2")
+            let again = try await pool.instance(for: downstream, authScopeId: nil, sessionId: "s1")
+            #expect(again === a)
+
+            // Ending a session stops its instances only.
+            let pid = try #require(a.pid)
+            await pool.endSession("s1")
+            try await waitUntil("the ended session's process exits") { processIsGone(pid) }
+            #expect(b.isRunning)
+        }
+    }
+
+    @Test("a crashed server is restarted after its backoff by the next call, and status reports the crash")
+    func restartAfterCrash() async throws {
+        try await withPool { pool, ledger in
+            let downstream = FakeServer.downstream()
+            let first = try await pool.instance(for: downstream, authScopeId: nil, sessionId: nil)
+            ledger.add(first)
+            let crashed = await #expect(throws: DownstreamError.self) { try await call(first, "crash") }
+            guard case .unavailable? = crashed else {
+                Issue.record("expected unavailable, got \(String(describing: crashed))")
+                return
+            }
+
+            let second = try await bounded("the restart") {
+                try await pool.instance(for: downstream, authScopeId: nil, sessionId: nil)
+            }
+            ledger.add(second)
+            #expect(second !== first)
+            #expect(second.pid != first.pid)
+            #expect(try await call(second, "echo").kind == .response)
+
+            let status = await pool.status(of: downstream)
+            #expect(status.crashes == 1)
+            #expect(status.lastError == "exited with status 3")
+            #expect(status.state == "running")
+        }
+    }
+
+    @Test("callers arriving during a backoff share the one restarted process")
+    func concurrentCallersDuringBackoff() async throws {
+        try await withPool { pool, ledger in
+            let downstream = FakeServer.downstream()
+            let first = try await pool.instance(for: downstream, authScopeId: nil, sessionId: nil)
+            ledger.add(first)
+            _ = try? await call(first, "crash")
+            try await waitUntil("the pool notices the crash") {
+                await pool.status(of: downstream).crashes == 1
+            }
+            async let a = pool.instance(for: downstream, authScopeId: nil, sessionId: nil)
+            async let b = pool.instance(for: downstream, authScopeId: nil, sessionId: nil)
+            let (x, y) = try await (a, b)
+            ledger.add(x)
+            ledger.add(y)
+            #expect(x === y)
+            #expect(await pool.running().count == 1)
+        }
+    }
+
+    @Test("a crash is reported by status with its backoff, and a long backoff fails calls fast")
+    func statusDuringBackoff() async throws {
+        var options = DownstreamPool.Options()
+        options.maxBackoffWait = .zero
+        try await withPool(options: options) { pool, ledger in
+            let downstream = FakeServer.downstream()
+            let first = try await pool.instance(for: downstream, authScopeId: nil, sessionId: nil)
+            ledger.add(first)
+            _ = try? await call(first, "crash")
+            try await waitUntil("the pool notices the crash") {
+                await pool.status(of: downstream).crashes == 1
+            }
+            let status = await pool.status(of: downstream)
+            #expect(status.lastError == "exited with status 3")
+            #expect(status.instances == 0)
+            #expect(["backoff", "stopped"].contains(status.state))
+            if status.state == "backoff" {
+                #expect((status.restartInSeconds ?? 0) > 0)
+                let error = await #expect(throws: DownstreamError.self) {
+                    try await pool.instance(for: downstream, authScopeId: nil, sessionId: nil)
+                }
+                #expect(error?.description.contains("crashed 1 times (last: exited with status 3)") == true)
+            }
+        }
+    }
+
+    @Test("list_changed refreshes the catalog and fires the catalogChanged hook")
+    func listChanged() async throws {
+        try await withPool { pool, ledger in
+            let (changes, continuation) = AsyncStream<String>.makeStream()
+            var hooks = DownstreamPool.Hooks()
+            hooks.catalogChanged = { continuation.yield($0) }
+            await pool.setHooks(hooks)
+            let downstream = FakeServer.downstream()
+            let instance = try await pool.instance(for: downstream, authScopeId: nil, sessionId: nil)
+            ledger.add(instance)
+            #expect(!instance.catalog.tools.contains { $0["name"]?.stringValue == "extra" })
+
+            _ = try await call(instance, "change")
+            let changed = try await bounded("the catalogChanged hook") { () async -> String? in
+                for await id in changes { return id }
+                return nil
+            }
+            #expect(changed == downstream.id)
+            #expect(instance.catalog.tools.compactMap { $0["name"]?.stringValue } == FakeServer.tools + ["extra"])
+        }
+    }
+
+    @Test("an auth scope's secrets reach the child's environment, Junction's own environment does not")
+    func environment() async throws {
+        setenv("JUNCTION_TEST_LEAK", "1", 1)
+        try await withPool { pool, ledger in
+            let downstream = FakeServer.downstream(env: ["PLAIN_SETTING": "plain"])
+            let scoped = try await pool.instance(for: downstream, authScopeId: Self.secretScope, sessionId: nil)
+            ledger.add(scoped)
+            func value(_ instance: DownstreamInstance, _ name: String) async throws -> RawJSON? {
+                try await call(instance, "env", #"{"name":"\#(name)"}"#).result?["structuredContent"]?["value"]
+            }
+            #expect(try await value(scoped, "FAKE_SECRET")?.stringValue == "s3cret-value")
+            #expect(try await value(scoped, "PLAIN_SETTING")?.stringValue == "plain")
+            #expect(try await value(scoped, "JUNCTION_TEST_LEAK")?.isNull == true)
+            #expect(try await value(scoped, "PATH")?.stringValue?.isEmpty == false)
+
+            // Without the scope: another process, without the secret.
+            let plain = try await pool.instance(for: downstream, authScopeId: nil, sessionId: nil)
+            ledger.add(plain)
+            #expect(plain.pid != scoped.pid)
+            #expect(try await value(plain, "FAKE_SECRET")?.isNull == true)
+
+            // A scope that cannot be opened is a clear error, not a start without credentials.
+            let error = await #expect(throws: DownstreamError.self) {
+                try await pool.instance(for: downstream, authScopeId: "missing", sessionId: nil)
+            }
+            #expect(error?.description.contains("its auth scope cannot be opened") == true)
+        }
+    }
+
+    @Test("an instance idle past its timeout is stopped; a busy one is not")
+    func stopIdle() async throws {
+        try await withPool { pool, ledger in
+            let downstream = FakeServer.downstream(idleTimeoutSec: 1)
+            let instance = try await pool.instance(for: downstream, authScopeId: nil, sessionId: nil)
+            ledger.add(instance)
+            let pid = try #require(instance.pid)
+
+            // A call in flight keeps it, however long it runs.
+            let busy = Task { try await call(instance, "sleep_forever") }
+            try await waitUntil("the call reaches the server") {
+                instance.stderrTail.contains { $0.hasPrefix("request tools/call") }
+            }
+            #expect(instance.idleFor(now: .now + .seconds(3600)) == .zero)
+            await pool.stopIdle()
+            #expect(instance.isRunning)
+            busy.cancel()
+            _ = try? await busy.value
+
+            try await waitUntil("the idle instance is stopped") {
+                await pool.stopIdle()
+                return !instance.isRunning
+            }
+            try await waitUntil("its process is gone") { processIsGone(pid) }
+            #expect(await pool.running().isEmpty)
+            // Stopping on purpose is not a crash.
+            #expect(await pool.status(of: downstream).crashes == 0)
+        }
+    }
+
+    @Test("shutdown leaves no process behind, even one that ignores its closed stdin")
+    func shutdownLeavesNoProcess() async throws {
+        let directory = try TemporaryDirectory()
+        let pool = DownstreamPool(home: JunctionHome(path: directory.path)) { _ in .init() }
+        let polite = FakeServer.downstream(name: "polite")
+        let stubborn = FakeServer.downstream(name: "stubborn", env: ["FAKE_IGNORE_EOF": "1"])
+        let perSession = FakeServer.downstream(name: "mine", instanceMode: .perSession)
+        var pids: [Int32] = []
+        for downstream in [polite, stubborn, perSession] {
+            pids.append(try #require(try await pool.instance(for: downstream, authScopeId: nil, sessionId: "s").pid))
+        }
+        #expect(Set(pids).count == 3)
+        await pool.shutdown()
+        for pid in pids {
+            try await waitUntil("process \(pid) is gone") { processIsGone(pid) }
+        }
+        let refused = await #expect(throws: DownstreamError.self) {
+            try await pool.instance(for: polite, authScopeId: nil, sessionId: nil)
+        }
+        #expect(refused?.description.contains("shutting down") == true)
+    }
+}
+
+/// The pids of every process a test started, so teardown can check none is left.
+final class PidLedger: Sendable {
+    private let state = Mutex<Set<Int32>>([])
+
+    var pids: [Int32] { state.withLock { Array($0) } }
+
+    func add(_ instance: DownstreamInstance) {
+        if let pid = instance.pid { state.withLock { _ = $0.insert(pid) } }
+    }
+
+    func record(_ pool: DownstreamPool) async {
+        for instance in await pool.running() { add(instance) }
+    }
+}
