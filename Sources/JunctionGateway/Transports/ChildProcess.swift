@@ -18,12 +18,10 @@ final class ChildProcess: Sendable {
 
     let pid: pid_t
     let executable: String
-    private let stdinFD: Int32
-    private let writer: DispatchQueue
+    private let stdin: PipeWriter
     private let state: Mutex<State>
 
     private struct State {
-        var stdinOpen = true
         var exited = false
     }
 
@@ -103,8 +101,7 @@ final class ChildProcess: Sendable {
             throw SpawnError(description: "cannot start '\(command)': \(String(cString: strerror(status)))")
         }
         self.pid = pid
-        self.stdinFD = stdinPipe[1]
-        self.writer = DispatchQueue(label: "junction.child.\(pid).stdin")
+        self.stdin = PipeWriter(fd: stdinPipe[1], label: "junction.child.\(pid).stdin", closeOnFinish: true)
         self.state = Mutex(State())
 
         let stdoutFD = stdoutPipe[0]
@@ -134,42 +131,15 @@ final class ChildProcess: Sendable {
         closeStdin()
     }
 
-    /// Queues bytes for the child's stdin. Returns false when stdin is already closed.
+    /// Writes (or queues) bytes for the child's stdin. Returns false when stdin is closed.
     @discardableResult
     func write(_ bytes: [UInt8]) -> Bool {
-        guard state.withLock({ $0.stdinOpen }) else { return false }
-        let fd = stdinFD
-        writer.async { [self] in
-            guard state.withLock({ $0.stdinOpen }) else { return }
-            var offset = 0
-            while offset < bytes.count {
-                let written = bytes.withUnsafeBytes { buffer -> Int in
-                    guard let base = buffer.baseAddress else { return 0 }
-                    return Glibc.write(fd, base + offset, buffer.count - offset)
-                }
-                if written > 0 {
-                    offset += written
-                } else if written < 0 && (errno == EINTR || errno == EAGAIN) {
-                    continue
-                } else {
-                    closeStdin()  // EPIPE: the child is gone; its exit is reported by the reader
-                    return
-                }
-            }
-        }
-        return true
+        stdin.write(bytes)
     }
 
     /// Closes stdin: a well-behaved MCP server exits when its input ends.
     func closeStdin() {
-        let shouldClose = state.withLock { state -> Bool in
-            defer { state.stdinOpen = false }
-            return state.stdinOpen
-        }
-        if shouldClose {
-            let fd = stdinFD
-            writer.async { close(fd) }
-        }
+        stdin.close()
     }
 
     /// Sends a signal to the child's whole process group.

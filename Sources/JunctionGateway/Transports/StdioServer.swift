@@ -23,9 +23,9 @@ public struct StdioServer: Sendable {
 
     public func run() async throws {
         await engine.prepare()
-        let writer = DispatchQueue(label: "junction.stdout")
+        let writer = PipeWriter(fd: 1, label: "junction.stdout", closeOnFinish: false)
         let session = engine.makeSession(target: target, pinned: pinned) { bytes in
-            writer.async { Self.writeAll(1, bytes) }
+            writer.write(bytes)
         }
         let (ended, endedContinuation) = AsyncStream<String>.makeStream()
         let framerLimit = maxMessageBytes
@@ -64,23 +64,6 @@ public struct StdioServer: Sendable {
         background.cancel()
         for source in signalSources { source.cancel() }
         // Let queued output reach the client before the process exits.
-        writer.sync {}
-    }
-
-    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { buffer -> Int in
-                guard let base = buffer.baseAddress else { return 0 }
-                return write(fd, base + offset, buffer.count - offset)
-            }
-            if written > 0 {
-                offset += written
-            } else if written < 0 && errno == EINTR {
-                continue
-            } else {
-                return  // the client is gone; stdin will close too
-            }
-        }
+        writer.drain()
     }
 }
