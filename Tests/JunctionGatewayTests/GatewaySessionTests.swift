@@ -370,4 +370,28 @@ struct GatewaySessionTests {
             #expect(!client.transcript.messages.contains { $0.id?.description == "3" })
         }
     }
+
+    @Test("logging/setLevel checks the level and filters relayed downstream log messages below it")
+    func logLevelFilters() async throws {
+        try await withGateway { gateway in
+            let client = gateway.client()
+            try await client.initialize()
+            let bad = try await client.request("logging/setLevel", id: "1", params: #"{"level":"loud"}"#)
+            #expect(bad.errorCode == JSONRPCErrorCode.invalidParams)
+            let ok = try await client.request("logging/setLevel", id: "2", params: #"{"level":"warning"}"#)
+            #expect(ok.kind == .response)
+
+            let mark = client.transcript.count
+            client.session.relayLog(try RawJSON(validating: Array(#"{"level":"info","data":"quiet"}"#.utf8)))
+            client.session.relayLog(try RawJSON(validating: Array(#"{"level":"error","data":"loud"}"#.utf8)))
+            let relayed = try await client.transcript.first("the error-level message", since: mark) {
+                $0.method == "notifications/message"
+            }
+            #expect(relayed.params?["data"]?.stringValue == "loud")
+            #expect(
+                !client.transcript.messages.dropFirst(mark).contains {
+                    $0.params?["data"]?.stringValue == "quiet"
+                })
+        }
+    }
 }

@@ -79,6 +79,12 @@ public final class DownstreamInstance: Sendable {
         connection.notify(method, params: params)
     }
 
+    /// Sends a request whose answer nobody waits for (fire and forget, bounded by the call timeout).
+    public func notifyRequest(_ method: String, params: RawJSON?) {
+        // Ends with the response or the timeout; nothing holds it.
+        Task { _ = try? await request(method, params: params) }
+    }
+
     /// Lists every page of a list method (`tools/list` → `tools`), following `nextCursor`.
     func listAll(_ method: String, key: String, timeout: Duration) async throws -> [RawJSON] {
         var items: [RawJSON] = []

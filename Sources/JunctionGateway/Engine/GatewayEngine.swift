@@ -118,10 +118,14 @@ public final class GatewayEngine: Sendable {
             let targets = sessions.withLock { sessions in
                 key.sessionId.flatMap { sessions[$0] }.map { [$0] } ?? Array(sessions.values)
             }
-            guard let method = message.method,
-                method == "notifications/message" || method == "notifications/resources/updated"
-            else { return }
-            for session in targets { session.notify(method, params: message.params) }
+            switch message.method {
+            case "notifications/message":
+                for session in targets { session.relayLog(message.params) }
+            case "notifications/resources/updated":
+                for session in targets { session.notify("notifications/resources/updated", params: message.params) }
+            default:
+                break
+            }
         }
         return hooks
     }

@@ -40,6 +40,8 @@ public final class GatewaySession: Sendable {
         var lastToolNames: [String]?
         var closed = false
         var rootsTask: Task<Void, Never>?
+        /// Lowest severity of downstream log messages relayed to this client (nil: all).
+        var logLevel: Int?
     }
 
     init(
@@ -175,7 +177,7 @@ public final class GatewaySession: Sendable {
             case "completion/complete":
                 return try await complete(request)
             case "logging/setLevel":
-                return .response(id: id, result: .emptyObject)
+                return try await setLogLevel(request)
             default:
                 return .errorResponse(
                     id: id, code: JSONRPCErrorCode.methodNotFound, message: "Method not found: \(method)")
@@ -319,6 +321,36 @@ public final class GatewaySession: Sendable {
         var relayed = answer
         relayed.id = request.id
         return relayed
+    }
+
+    // MARK: - Logging
+
+    /// RFC 5424 severities as MCP names them, least severe first.
+    static let logLevels = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"]
+
+    /// Records the client's level (messages below it are not relayed) and passes it on to this
+    /// session's own per-session servers; shared servers keep theirs, as other clients share them.
+    private func setLogLevel(_ request: JSONRPCMessage) async throws -> JSONRPCMessage {
+        guard let params = request.params, let level = params["level"]?.stringValue,
+            let rank = Self.logLevels.firstIndex(of: level)
+        else {
+            throw SessionError(
+                code: JSONRPCErrorCode.invalidParams,
+                message: "logging/setLevel needs params.level, one of \(Self.logLevels.joined(separator: ", "))")
+        }
+        state.withLock { $0.logLevel = rank }
+        for instance in await engine.pool.running() where instance.key.sessionId == id {
+            if instance.capabilities["logging"] != nil { instance.notifyRequest("logging/setLevel", params: params) }
+        }
+        return .response(id: request.id ?? .null, result: .emptyObject)
+    }
+
+    /// Relays a downstream log message when it is at or above the client's level.
+    func relayLog(_ params: RawJSON?) {
+        let minimum = state.withLock { $0.logLevel } ?? 0
+        let rank = params?["level"]?.stringValue.flatMap { Self.logLevels.firstIndex(of: $0) } ?? 0
+        guard rank >= minimum else { return }
+        notify("notifications/message", params: params)
     }
 
     // MARK: - Output
