@@ -114,15 +114,15 @@ public actor DownstreamPool {
         if let task = starting[key] { return try await task.value }
         if let existing = instances[key], existing.isRunning, existing.downstream == downstream { return existing }
         try ensureNotStopping(downstream)
+        // Awaited below by this caller and any other asking for the same key meanwhile.
         let task = Task { try await self.start(downstream, key: key) }
         starting[key] = task
         defer { starting[key] = nil }
         let instance = try await task.value
         // Shutdown may have begun while it started: it must not outlive the pool.
-        guard !stopping else {
+        if stopping {
             instance.connection.kill()
             try ensureNotStopping(downstream)
-            return instance
         }
         instances[key] = instance
         return instance
@@ -223,6 +223,7 @@ public actor DownstreamPool {
         var handlers = DownstreamConnection.Handlers()
         handlers.onNotification = { [weak self] message in
             guard let self else { return }
+            // Short: hands the notification to the actor; ends by itself.
             Task { await self.downstreamNotified(key, message) }
         }
         if let sessionId {
@@ -230,6 +231,7 @@ public actor DownstreamPool {
         }
         handlers.onExit = { [weak self] reason in
             guard let self else { return }
+            // Short: records the exit on the actor; ends by itself.
             Task { await self.instanceExited(key, downstream: downstream, reason: reason) }
         }
         let connection: DownstreamConnection
@@ -332,6 +334,7 @@ public actor DownstreamPool {
     /// Re-discovers after a short pause, so a burst of list_changed costs one refresh.
     private func scheduleRefresh(_ key: InstanceKey) {
         refreshes[key]?.cancel()
+        // Cancelled by the next list_changed of the same instance (debounce); ends by itself.
         refreshes[key] = Task {
             try? await Task.sleep(for: .milliseconds(100))
             guard !Task.isCancelled else { return }

@@ -75,6 +75,7 @@ public final class GatewayEngine: Sendable {
                     redactors.withLock { $0.removeAll() }
                     reloadSettings()
                     for session in sessions.withLock({ Array($0.values) }) {
+                        // Short: one re-list per session; ends by itself.
                         Task { await session.notifyIfVisibleSetChanged() }
                     }
                 }
@@ -101,6 +102,7 @@ public final class GatewayEngine: Sendable {
             let changed = persist(catalog, of: downstream)
             guard !changed.isEmpty else { return }
             for session in sessions.withLock({ Array($0.values) }) {
+                // Short: one notification per session; ends by itself.
                 Task { await session.catalogChanged(kinds: changed) }
             }
         }
@@ -191,6 +193,7 @@ public final class GatewayEngine: Sendable {
     func sessionClosed(_ session: GatewaySession) {
         sessions.withLock { $0[session.id] = nil }
         _ = try? sessionRecords.close(session.id)
+        // Short: stops the session's own servers; ends by itself.
         Task { await pool.endSession(session.id) }
     }
 

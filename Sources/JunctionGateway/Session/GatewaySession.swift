@@ -113,6 +113,7 @@ public final class GatewaySession: Sendable {
                 return true
             }
             guard accepted else { return }
+            // Kept in inFlight: cancelled by notifications/cancelled or close().
             let task = Task { [self] in
                 let response = await handleRequest(message)
                 let stillWanted = state.withLock { state -> Bool in
@@ -253,6 +254,7 @@ public final class GatewaySession: Sendable {
             !state.pinned && state.clientCapabilities["roots"] != nil
         }
         guard shouldAsk else { return }
+        // Kept as rootsTask: replaced (and cancelled) by the next roots change, cancelled by close().
         let task = Task { [self] in
             let response = await requestClient("roots/list", params: nil, timeout: .seconds(5))
             guard response.kind == .response,

@@ -57,6 +57,7 @@ public struct StdioServer: Sendable {
             signalSources.append(source)
         }
 
+        // Cancelled below once the session ends.
         let background = Task { await engine.run() }
         for await _ in ended { break }
         session.close()
