@@ -394,4 +394,26 @@ struct GatewaySessionTests {
                 })
         }
     }
+
+    @Test("a scope a rule gives the whole namespace is used to list the server too: one process, with its secret")
+    func discoveryUsesTheRoutedScope() async throws {
+        try await withGateway { gateway in
+            let scopes = AuthScopeRepository(gateway.database, box: try SecretBox.load(home: gateway.home))
+            let scope = try scopes.create(
+                name: "fx", server: gateway.fake.name, secrets: .init(env: ["FAKE_SECRET": "s3cret-value"]))
+            try RouteRuleRepository(gateway.database).create(
+                RouteRule(toolPattern: "fake__*", authScopeId: scope.id, policy: .allow))
+            try gateway.engine.routing.refresh()
+
+            let client = gateway.client()
+            try await client.initialize()
+            let listed = try await client.request("tools/list", id: "1")
+            #expect(listed.kind == .response)
+            let response = try await client.callTool("fake__env", id: "2", arguments: #"{"name":"FAKE_SECRET"}"#)
+            #expect(response.result.map { $0.description.contains("s3cret-value") } == true)
+            let fakes = await gateway.engine.pool.running().filter { $0.key.downstreamId == gateway.fake.id }
+            #expect(fakes.count == 1, "\(fakes.map(\.key))")
+            #expect(fakes.first?.key.authScopeId == scope.id)
+        }
+    }
 }

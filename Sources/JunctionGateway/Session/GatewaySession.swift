@@ -379,6 +379,21 @@ public final class GatewaySession: Sendable {
         }
     }
 
+    /// The auth scope used to list (and read resources and prompts of) a downstream: the one routing
+    /// gives its namespace in this session (a rule such as `github__*` with a scope), so a server
+    /// that needs credentials to start can be discovered, and calls reuse the same process.
+    func discoveryScope(for downstream: Downstream) -> String? {
+        // Probe with a known tool when one was catalogued, else with a name any `ns__*` rule matches.
+        let known = engine.storedCatalog(of: downstream.id)?.tools.lazy.compactMap { $0["name"]?.stringValue }
+        var probes = known.map { Array($0.prefix(8)) } ?? []
+        probes.append("*")
+        for probe in probes {
+            let decision = decide(ToolNaming.visibleName(namespace: downstream.namespace, name: probe))
+            if decision.decision != .deny, decision.downstream?.id == downstream.id { return decision.authScope?.id }
+        }
+        return nil
+    }
+
     /// Runs `body` for every enabled downstream concurrently, with its shared instance.
     private func eachDownstream<T: Sendable>(
         _ body: @escaping @Sendable (Downstream, DownstreamInstance) async -> T?
@@ -386,7 +401,9 @@ public final class GatewaySession: Sendable {
         let sessionId = id
         let pool = engine.pool
         return await eachEnabledDownstream { downstream in
-            guard let instance = try? await pool.instance(for: downstream, authScopeId: nil, sessionId: sessionId)
+            guard
+                let instance = try? await pool.instance(
+                    for: downstream, authScopeId: self.discoveryScope(for: downstream), sessionId: sessionId)
             else { return nil }
             return await body(downstream, instance)
         }
@@ -400,16 +417,21 @@ public final class GatewaySession: Sendable {
         let engine = engine
         return await eachEnabledDownstream { downstream in
             if let running = await engine.pool.runningInstance(
-                for: downstream, authScopeId: nil, sessionId: sessionId)
+                for: downstream, authScopeId: self.discoveryScope(for: downstream), sessionId: sessionId)
             {
                 return running.catalog
             }
             if let stored = engine.storedCatalog(of: downstream.id) {
                 // Refresh in the background; the pool starts it once however many sessions ask.
-                Task { _ = try? await engine.pool.instance(for: downstream, authScopeId: nil, sessionId: sessionId) }
+                Task {
+                    _ = try? await engine.pool.instance(
+                        for: downstream, authScopeId: self.discoveryScope(for: downstream), sessionId: sessionId)
+                }
                 return stored
             }
-            return try? await engine.pool.instance(for: downstream, authScopeId: nil, sessionId: sessionId).catalog
+            return try? await engine.pool.instance(
+                for: downstream, authScopeId: self.discoveryScope(for: downstream), sessionId: sessionId
+            ).catalog
         }
     }
 
@@ -679,7 +701,8 @@ public final class GatewaySession: Sendable {
         else {
             throw SessionError(code: JSONRPCErrorCode.invalidParams, message: "Unknown prompt: \(name)")
         }
-        let instance = try await engine.pool.instance(for: downstream, authScopeId: nil, sessionId: id)
+        let instance = try await engine.pool.instance(
+            for: downstream, authScopeId: discoveryScope(for: downstream), sessionId: id)
         var response = try await instance.request(
             "prompts/get", params: params.setting("name", to: RawJSON(string: entry.originalName)))
         response.id = request.id
@@ -735,7 +758,8 @@ public final class GatewaySession: Sendable {
         guard let downstream = await owner(ofResource: uri) else {
             throw SessionError(code: JSONRPCErrorCode.invalidParams, message: "Unknown resource: \(uri)")
         }
-        let instance = try await engine.pool.instance(for: downstream, authScopeId: nil, sessionId: id)
+        let instance = try await engine.pool.instance(
+            for: downstream, authScopeId: discoveryScope(for: downstream), sessionId: id)
         var response = try await instance.request(request.method ?? "", params: params)
         response.id = request.id
         return response
@@ -766,7 +790,8 @@ public final class GatewaySession: Sendable {
                     ("completion", RawJSON(object: [("values", .emptyArray), ("hasMore", .false)]))
                 ]))
         }
-        let instance = try await engine.pool.instance(for: downstream, authScopeId: nil, sessionId: id)
+        let instance = try await engine.pool.instance(
+            for: downstream, authScopeId: discoveryScope(for: downstream), sessionId: id)
         var response = try await instance.request("completion/complete", params: forwarded)
         response.id = request.id
         return response
