@@ -336,6 +336,23 @@ struct GatewaySessionTests {
         }
     }
 
+    @Test("a request the server withdraws is withdrawn from the client too")
+    func serverRequestWithdrawn() async throws {
+        try await withGateway(server: FakeServer.downstream(instanceMode: .perSession)) { gateway in
+            let client = gateway.client()
+            try await client.initialize()
+            client.send(client.callLine("fake__ask_client", id: #""ask""#, arguments: #"{"withdraw_after_ms":200}"#))
+            let asked = try await client.transcript.first("the server's request") { $0.kind == .request }
+            let askedId = try #require(asked.id)
+            let cancelled = try await client.transcript.first("the withdrawal") {
+                $0.method == "notifications/cancelled" && $0.params?["requestId"] == askedId
+            }
+            #expect(cancelled.params?["reason"]?.stringValue != nil)
+            let response = try await client.transcript.response(to: #""ask""#)
+            #expect(response.result?.description.contains("withdrawn") == true)
+        }
+    }
+
     @Test("a shared server's request to a client is refused, since no one client owns it")
     func sharedServerRequestRefused() async throws {
         try await withGateway { gateway in

@@ -37,6 +37,8 @@ final class DownstreamConnection: Sendable {
         var pending: [Int: Pending] = [:]
         var exitReason: String?
         var framer: LineFramer
+        /// Requests the server made of us, being answered.
+        var serverRequests: [RawJSON: Task<Void, Never>] = [:]
     }
 
     let server: String
@@ -196,6 +198,14 @@ final class DownstreamConnection: Sendable {
             let pending = state.withLock { $0.pending.removeValue(forKey: id) }
             pending?.continuation.resume(returning: message)
         case .notification:
+            if message.method == "notifications/cancelled", let requestId = message.params?["requestId"] {
+                // The server gave up on a request it made of us (sampling, elicitation): stop relaying it.
+                let task = state.withLock { $0.serverRequests.removeValue(forKey: requestId) }
+                if let task {
+                    task.cancel()
+                    return
+                }
+            }
             if message.method == "notifications/progress", let params = message.params,
                 let token = params["progressToken"]?.intValue
             {
@@ -211,12 +221,17 @@ final class DownstreamConnection: Sendable {
             }
             handlers.onNotification(message)
         case .request:
+            guard let id = message.id else { return }
             let handlers = handlers
-            // Answered concurrently so a slow answer (a person elicited) never blocks the reader.
-            Task { [weak self] in
+            // Answered concurrently so a slow answer (a person elicited) never blocks the reader;
+            // kept in `serverRequests` so the server's notifications/cancelled can cancel it.
+            let task = Task { [weak self] in
                 let response = await handlers.onRequest(message)
-                self?.send(response)
+                guard let self else { return }
+                let wanted = self.state.withLock { $0.serverRequests.removeValue(forKey: id) != nil }
+                if wanted && !Task.isCancelled { self.send(response) }
             }
+            state.withLock { $0.serverRequests[id] = task }
         }
     }
 

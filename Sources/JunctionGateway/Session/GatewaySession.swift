@@ -302,18 +302,34 @@ public final class GatewaySession: Sendable {
                     id: RawJSON(integer: id), code: JSONRPCErrorCode.timeout, message: "the client did not answer"))
         }
         defer { timer.cancel() }
-        return await withCheckedContinuation { continuation in
-            let closed = state.withLock { state -> Bool in
-                if state.closed { return true }
-                state.clientRequests[id] = continuation
-                return false
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let closed = state.withLock { state -> Bool in
+                    if state.closed || Task.isCancelled { return true }
+                    state.clientRequests[id] = continuation
+                    return false
+                }
+                if closed {
+                    continuation.resume(
+                        returning: .errorResponse(
+                            id: nil, code: JSONRPCErrorCode.requestCancelled, message: "session closed or cancelled"))
+                    return
+                }
+                send(.request(id: RawJSON(integer: id), method: method, params: params))
             }
-            if closed {
-                continuation.resume(
-                    returning: .errorResponse(id: nil, code: JSONRPCErrorCode.internalError, message: "session closed"))
-                return
-            }
-            send(.request(id: RawJSON(integer: id), method: method, params: params))
+        } onCancel: {
+            // The downstream withdrew its request: withdraw ours from the client too.
+            let continuation = state.withLock { $0.clientRequests.removeValue(forKey: id) }
+            guard let continuation else { return }
+            notify(
+                "notifications/cancelled",
+                params: RawJSON(object: [
+                    ("requestId", RawJSON(integer: id)),
+                    ("reason", RawJSON(string: "the server cancelled its request")),
+                ]))
+            continuation.resume(
+                returning: .errorResponse(
+                    id: RawJSON(integer: id), code: JSONRPCErrorCode.requestCancelled, message: "cancelled"))
         }
     }
 

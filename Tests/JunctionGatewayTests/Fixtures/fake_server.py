@@ -12,7 +12,8 @@ Tools:
   sleep_forever  never answers (until cancelled)
   env            returns the value of env var arguments.name (default FAKE_SECRET), or null
   ask_client     sends a request (arguments.method, default roots/list) to its client and returns
-                 the response it gets, result or error, in structuredContent
+                 the response it gets, result or error, in structuredContent; with
+                 arguments.withdraw_after_ms it cancels that request if unanswered by then
   dotted.name    a name that is not a legal client-visible name; answers with its own name
 Resources: fake://readme and the template fake://items/{id}. Prompt: greet.
 
@@ -133,6 +134,13 @@ def call_tool(request_id, params, event):
         with state_lock:
             answers[key(own_id)] = slot
         send({"jsonrpc": "2.0", "id": own_id, "method": arguments.get("method", "roots/list"), "params": {}})
+        if arguments.get("withdraw_after_ms") is not None:
+            # Give up on the question: tell the client, answer the call without its answer.
+            if not slot[0].wait(arguments["withdraw_after_ms"] / 1000.0):
+                send({"jsonrpc": "2.0", "method": "notifications/cancelled",
+                      "params": {"requestId": own_id, "reason": "no longer needed"}})
+                result(request_id, text_result("withdrawn"))
+                return
         slot[0].wait()
         result(request_id, text_result("asked the client", slot[1]))
     elif name == "dotted.name":
