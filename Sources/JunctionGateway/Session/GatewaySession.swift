@@ -151,10 +151,6 @@ public final class GatewaySession: Sendable {
     private func handleRequest(_ request: JSONRPCMessage) async -> JSONRPCMessage? {
         let id = request.id ?? .null
         let method = request.method ?? ""
-        if method != "initialize" && method != "ping" && !state.withLock({ $0.initialized }) {
-            // Lenient: many clients send requests right after initialize without waiting.
-            state.withLock { $0.initialized = true }
-        }
         do {
             switch method {
             case "initialize":
