@@ -15,14 +15,16 @@ public struct RawJSON: Sendable, Hashable, CustomStringConvertible {
     /// Validates `bytes` as exactly one JSON value (surrounding whitespace allowed).
     public init(validating bytes: some Collection<UInt8>) throws(JSONScanError) {
         let array = Array(bytes)
-        var scanner = JSONScanner(array)
-        scanner.skipWhitespace()
-        let start = scanner.index
-        try scanner.skipValue()
-        let end = scanner.index
-        scanner.skipWhitespace()
-        guard scanner.isAtEnd else { throw scanner.error("unexpected data after the JSON value") }
-        self.bytes = Array(array[start..<end])
+        let range = try JSONScanner.scanning(array) { scanner throws(JSONScanError) in
+            scanner.skipWhitespace()
+            let start = scanner.index
+            try scanner.skipValue()
+            let end = scanner.index
+            scanner.skipWhitespace()
+            guard scanner.isAtEnd else { throw scanner.error("unexpected data after the JSON value") }
+            return start..<end
+        }
+        self.bytes = range.count == array.count ? array : Array(array[range])
     }
 
     public static let null = RawJSON(trusted: Array("null".utf8))
@@ -77,29 +79,25 @@ public struct RawJSON: Sendable, Hashable, CustomStringConvertible {
     /// The members of an object, in order, values raw; nil if this is not an object.
     public var members: [(key: String, value: RawJSON)]? {
         guard isObject else { return nil }
-        var scanner = JSONScanner(bytes)
-        return try? scanner.objectMembers()
+        return try? JSONScanner.scanning(bytes) { scanner throws(JSONScanError) in try scanner.objectMembers() }
     }
 
     /// The elements of an array, raw; nil if this is not an array.
     public var elements: [RawJSON]? {
         guard isArray else { return nil }
-        var scanner = JSONScanner(bytes)
-        return try? scanner.arrayElements()
+        return try? JSONScanner.scanning(bytes) { scanner throws(JSONScanError) in try scanner.arrayElements() }
     }
 
     /// The first member named `key` of an object.
     public subscript(key: String) -> RawJSON? {
         guard isObject else { return nil }
-        var scanner = JSONScanner(bytes)
-        return try? scanner.member(named: key)
+        return try? JSONScanner.scanning(bytes) { scanner throws(JSONScanError) in try scanner.member(named: key) }
     }
 
     /// The decoded string, if this is a string.
     public var stringValue: String? {
         guard isString else { return nil }
-        var scanner = JSONScanner(bytes)
-        return try? scanner.decodeString()
+        return try? JSONScanner.scanning(bytes) { scanner throws(JSONScanError) in try scanner.decodeString() }
     }
 
     public var boolValue: Bool? {

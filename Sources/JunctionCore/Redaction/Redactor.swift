@@ -41,7 +41,7 @@ public struct Redactor: Sendable, Hashable {
         textValues = SecretValueMatcher(
             secrets.flatMap { secret -> [[UInt8]] in
                 let raw = Array(secret.utf8)
-                let escaped = Array(RedactingJSONScanner.encodeString(raw).dropFirst().dropLast())
+                let escaped = Array(JSONWriter.stringLiteral(utf8: raw).dropFirst().dropLast())
                 return escaped == raw ? [raw] : [raw, escaped]
             })
     }

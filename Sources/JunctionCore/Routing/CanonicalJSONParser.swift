@@ -1,50 +1,71 @@
 /// Recursive-descent JSON reader that writes the canonical form as it goes (objects are built
-/// member by member, then emitted sorted).
+/// member by member, then emitted sorted). Tokens are read by the shared ``JSONLexer`` in strict
+/// mode; this type adds the grammar, the sorting and ``CanonicalJSONError``'s wording.
 struct CanonicalJSONParser {
-    let input: UnsafeBufferPointer<UInt8>
-    var position = 0
+    private var lexer: JSONLexer
     var output: [UInt8] = []
     private var depth = 0
 
     init(input: UnsafeBufferPointer<UInt8>) {
-        self.input = input
+        lexer = JSONLexer(input)
         output.reserveCapacity(input.count)
     }
 
+    private var input: UnsafeBufferPointer<UInt8> { lexer.input }
+    private var current: UInt8? { lexer.current }
+
     mutating func document() throws(CanonicalJSONError) {
-        skipWhitespace()
+        lexer.skipWhitespace()
         try value()
-        skipWhitespace()
-        guard position == input.count else { throw fail("unexpected data after the JSON value") }
+        lexer.skipWhitespace()
+        guard lexer.isAtEnd else { throw fail("unexpected data after the JSON value") }
     }
 
     private func fail(_ reason: String, at offset: Int? = nil) -> CanonicalJSONError {
-        CanonicalJSONError(offset: offset ?? position, reason: reason)
+        CanonicalJSONError(offset: offset ?? lexer.position, reason: reason)
     }
 
-    private var current: UInt8? {
-        position < input.count ? input[position] : nil
-    }
-
-    private mutating func skipWhitespace() {
-        while let byte = current, byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 {
-            position += 1
-        }
+    /// CanonicalJSON's wording for a lexical failure.
+    private static func error(_ failure: JSONLexer.Failure) -> CanonicalJSONError {
+        let reason =
+            switch failure.kind {
+            case .unexpectedEnd: "unexpected end of input, expected a value"
+            case .unexpectedCharacter(let byte): "unexpected character '\(show(byte))', expected a value"
+            case .truncatedLiteral(let word), .invalidLiteral(let word): "invalid literal, expected '\(word)'"
+            case .missingDigits: "expected a digit"
+            case .leadingZero: "leading zeros are not allowed"
+            case .missingFractionDigits: "expected a digit after '.'"
+            case .missingExponentDigits: "expected a digit in the exponent"
+            case .unterminatedString: "unterminated string"
+            case .controlCharacter: "unescaped control character in string"
+            case .unterminatedEscape: "unterminated escape"
+            case .invalidEscape(let byte): "invalid escape '\\\(show(byte))'"
+            case .invalidUnicodeEscape: "invalid hex digit in \\u escape"
+            case .unterminatedUnicodeEscape: "unterminated \\u escape"
+            case .loneHighSurrogate: "lone high surrogate"
+            case .invalidLowSurrogate: "invalid low surrogate"
+            case .loneLowSurrogate: "lone low surrogate"
+            case .invalidUTF8: "invalid UTF-8 in string"
+            }
+        return CanonicalJSONError(offset: failure.offset, reason: reason)
     }
 
     private mutating func value() throws(CanonicalJSONError) {
-        guard let byte = current else { throw fail("unexpected end of input, expected a value") }
-        switch byte {
+        switch current {
         case UInt8(ascii: "{"): try object()
         case UInt8(ascii: "["): try array()
         case UInt8(ascii: "\""):
-            let decoded = try string()
-            Self.writeString(decoded, to: &output)
-        case UInt8(ascii: "t"): try keyword("true")
-        case UInt8(ascii: "f"): try keyword("false")
-        case UInt8(ascii: "n"): try keyword("null")
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try number()
-        default: throw fail("unexpected character '\(Self.show(byte))', expected a value")
+            let content = try string()
+            appendString(content)
+        default:
+            let start = lexer.position
+            do throws(JSONLexer.Failure) {
+                try lexer.skipLiteralOrNumber(rejectingLeadingZeros: true)
+            } catch {
+                throw Self.error(error)
+            }
+            // Literals and numbers are kept exactly as written.
+            output.append(contentsOf: input[start..<lexer.position])
         }
     }
 
@@ -57,35 +78,36 @@ struct CanonicalJSONParser {
 
     private mutating func object() throws(CanonicalJSONError) {
         try enter()
-        position += 1
-        skipWhitespace()
+        lexer.position += 1
+        lexer.skipWhitespace()
         var members: [(key: [UInt16], keyBytes: [UInt8], value: [UInt8], offset: Int)] = []
         if current == UInt8(ascii: "}") {
-            position += 1
+            lexer.position += 1
         } else {
             while true {
-                skipWhitespace()
-                let keyOffset = position
+                lexer.skipWhitespace()
+                let keyOffset = lexer.position
                 guard current == UInt8(ascii: "\"") else { throw fail("expected a string key") }
-                let key = try string()
-                skipWhitespace()
+                let keyBytes = try string().bytes(in: input)
+                lexer.skipWhitespace()
                 guard current == UInt8(ascii: ":") else { throw fail("expected ':' after object key") }
-                position += 1
-                skipWhitespace()
+                lexer.position += 1
+                lexer.skipWhitespace()
                 // Emit the value into a scratch buffer so members can be sorted afterwards.
                 let saved = output
                 output = []
                 try value()
                 let valueBytes = output
                 output = saved
-                members.append((Array(key.utf16), Array(key.utf8), valueBytes, keyOffset))
-                skipWhitespace()
+                let key = Array(String(decoding: keyBytes, as: UTF8.self).utf16)
+                members.append((key, keyBytes, valueBytes, keyOffset))
+                lexer.skipWhitespace()
                 if current == UInt8(ascii: ",") {
-                    position += 1
+                    lexer.position += 1
                     continue
                 }
                 guard current == UInt8(ascii: "}") else { throw fail("expected ',' or '}' in object") }
-                position += 1
+                lexer.position += 1
                 break
             }
         }
@@ -97,7 +119,7 @@ struct CanonicalJSONParser {
         output.append(UInt8(ascii: "{"))
         for (index, member) in members.enumerated() {
             if index > 0 { output.append(UInt8(ascii: ",")) }
-            Self.writeString(String(decoding: member.keyBytes, as: UTF8.self), to: &output)
+            JSONWriter.appendString(utf8: member.keyBytes, to: &output, shortControlEscapes: true)
             output.append(UInt8(ascii: ":"))
             output.append(contentsOf: member.value)
         }
@@ -107,25 +129,25 @@ struct CanonicalJSONParser {
 
     private mutating func array() throws(CanonicalJSONError) {
         try enter()
-        position += 1
-        skipWhitespace()
+        lexer.position += 1
+        lexer.skipWhitespace()
         output.append(UInt8(ascii: "["))
         if current == UInt8(ascii: "]") {
-            position += 1
+            lexer.position += 1
         } else {
             var first = true
             while true {
                 if !first { output.append(UInt8(ascii: ",")) }
                 first = false
-                skipWhitespace()
+                lexer.skipWhitespace()
                 try value()
-                skipWhitespace()
+                lexer.skipWhitespace()
                 if current == UInt8(ascii: ",") {
-                    position += 1
+                    lexer.position += 1
                     continue
                 }
                 guard current == UInt8(ascii: "]") else { throw fail("expected ',' or ']' in array") }
-                position += 1
+                lexer.position += 1
                 break
             }
         }
@@ -133,150 +155,21 @@ struct CanonicalJSONParser {
         depth -= 1
     }
 
-    private mutating func keyword(_ word: StaticString) throws(CanonicalJSONError) {
-        let start = position
-        let bytes = UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
-        for byte in bytes {
-            guard current == byte else { throw fail("invalid literal, expected '\(word)'", at: start) }
-            position += 1
-        }
-        output.append(contentsOf: bytes)
-    }
-
-    /// Validates the number grammar and copies the literal unchanged.
-    private mutating func number() throws(CanonicalJSONError) {
-        let start = position
-        if current == UInt8(ascii: "-") { position += 1 }
-        guard let first = current, Self.isDigit(first) else { throw fail("expected a digit") }
-        position += 1
-        if first == UInt8(ascii: "0"), let next = current, Self.isDigit(next) {
-            throw fail("leading zeros are not allowed")
-        }
-        while let byte = current, Self.isDigit(byte) { position += 1 }
-        if current == UInt8(ascii: ".") {
-            position += 1
-            guard let byte = current, Self.isDigit(byte) else { throw fail("expected a digit after '.'") }
-            while let byte = current, Self.isDigit(byte) { position += 1 }
-        }
-        if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
-            position += 1
-            if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { position += 1 }
-            guard let byte = current, Self.isDigit(byte) else { throw fail("expected a digit in the exponent") }
-            while let byte = current, Self.isDigit(byte) { position += 1 }
-        }
-        output.append(contentsOf: UnsafeBufferPointer(rebasing: input[start..<position]))
-    }
-
-    /// Reads a string literal (at its opening quote) and returns its decoded value.
-    private mutating func string() throws(CanonicalJSONError) -> String {
-        let start = position
-        position += 1
-        var scalars = String.UnicodeScalarView()
-        var runStart = position
-        func flushRun(_ parser: Self, upTo end: Int) throws(CanonicalJSONError) {
-            guard runStart < end else { return }
-            // Validate UTF-8 of the raw run.
-            let run = UnsafeBufferPointer(rebasing: parser.input[runStart..<end])
-            guard let text = String(validating: run, as: UTF8.self) else {
-                throw parser.fail("invalid UTF-8 in string", at: runStart)
-            }
-            scalars.append(contentsOf: text.unicodeScalars)
-        }
-        while true {
-            guard let byte = current else { throw fail("unterminated string", at: start) }
-            switch byte {
-            case UInt8(ascii: "\""):
-                try flushRun(self, upTo: position)
-                position += 1
-                return String(scalars)
-            case UInt8(ascii: "\\"):
-                try flushRun(self, upTo: position)
-                scalars.append(try escape())
-                runStart = position
-            case 0..<0x20:
-                throw fail("unescaped control character in string")
-            default:
-                position += 1
-            }
+    /// Reads a string literal (at its opening quote): escapes decoded, UTF-8 validated.
+    private mutating func string() throws(CanonicalJSONError) -> JSONLexer.StringContent {
+        do throws(JSONLexer.Failure) {
+            return try lexer.scanString(strict: true)
+        } catch {
+            throw Self.error(error)
         }
     }
 
-    /// Decodes one escape sequence (at its backslash), including surrogate pairs.
-    private mutating func escape() throws(CanonicalJSONError) -> Unicode.Scalar {
-        let start = position
-        position += 1
-        guard let byte = current else { throw fail("unterminated escape", at: start) }
-        position += 1
-        switch byte {
-        case UInt8(ascii: "\""): return "\""
-        case UInt8(ascii: "\\"): return "\\"
-        case UInt8(ascii: "/"): return "/"
-        case UInt8(ascii: "b"): return "\u{08}"
-        case UInt8(ascii: "f"): return "\u{0C}"
-        case UInt8(ascii: "n"): return "\n"
-        case UInt8(ascii: "r"): return "\r"
-        case UInt8(ascii: "t"): return "\t"
-        case UInt8(ascii: "u"):
-            let high = try hex4()
-            if (0xD800...0xDBFF).contains(high) {
-                guard current == UInt8(ascii: "\\"), position + 1 < input.count,
-                    input[position + 1] == UInt8(ascii: "u")
-                else { throw fail("lone high surrogate", at: start) }
-                position += 2
-                let low = try hex4()
-                guard (0xDC00...0xDFFF).contains(low) else { throw fail("invalid low surrogate", at: start) }
-                let value = 0x10000 + ((UInt32(high) - 0xD800) << 10) + (UInt32(low) - 0xDC00)
-                guard let scalar = Unicode.Scalar(value) else { throw fail("invalid surrogate pair", at: start) }
-                return scalar
-            }
-            guard let scalar = Unicode.Scalar(UInt32(high)) else { throw fail("lone low surrogate", at: start) }
-            return scalar
-        default:
-            throw fail("invalid escape '\\\(Self.show(byte))'", at: start)
+    /// Writes decoded string content re-escaped minimally.
+    private mutating func appendString(_ content: JSONLexer.StringContent) {
+        switch content {
+        case .raw(let range): JSONWriter.appendString(utf8: input[range], to: &output, shortControlEscapes: true)
+        case .decoded(let bytes): JSONWriter.appendString(utf8: bytes, to: &output, shortControlEscapes: true)
         }
-    }
-
-    private mutating func hex4() throws(CanonicalJSONError) -> UInt16 {
-        var value: UInt16 = 0
-        for _ in 0..<4 {
-            guard let byte = current else { throw fail("unterminated \\u escape") }
-            let digit: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-            default: throw fail("invalid hex digit in \\u escape")
-            }
-            value = value << 4 | UInt16(digit)
-            position += 1
-        }
-        return value
-    }
-
-    static func writeString(_ string: String, to output: inout [UInt8]) {
-        output.append(UInt8(ascii: "\""))
-        for byte in string.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0x08: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
-            case 0x0C: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
-            case 0x0A: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case 0x0D: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case 0x09: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                output.append(contentsOf: Array("\\u00".utf8))
-                output.append(hex[Int(byte >> 4)])
-                output.append(hex[Int(byte & 0xF)])
-            default: output.append(byte)
-            }
-        }
-        output.append(UInt8(ascii: "\""))
-    }
-
-    private static func isDigit(_ byte: UInt8) -> Bool {
-        byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
     }
 
     private static func show(_ byte: UInt8) -> String {
