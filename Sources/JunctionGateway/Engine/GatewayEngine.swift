@@ -25,6 +25,7 @@ public final class GatewayEngine: Sendable {
     let catalogRecords: CatalogRepository
     private let redactors = Mutex<[String: Redactor]>([:])
     private let storedCatalogs = Mutex<[String: Catalog]>([:])
+    private let redactionQueue = DispatchQueue(label: "junction.audit.redaction")
     /// Tier 2: results of read-only calls.
     public let resultCache = ToolResultCache()
     private let readOnlyTTL = Mutex(5)
@@ -201,33 +202,38 @@ public final class GatewayEngine: Sendable {
     public func shutdown() async {
         for session in sessions.withLock({ Array($0.values) }) { session.close() }
         await pool.shutdown()
+        redactionQueue.sync {}
         await auditWriter.flush()
     }
 
     // MARK: - Audit
 
-    func auditRecord(session: GatewaySession, tool: String, decision: Decision, arguments: RawJSON?) -> AuditRecord {
+    func auditRecord(session: GatewaySession, tool: String, decision: Decision) -> AuditRecord {
         let root: String? =
             switch session.target {
             case .folder(let path): path
             case .workspace: decision.workspace?.rootPath
             }
-        var record = AuditRecord(
+        return AuditRecord(
             sessionId: session.id, clientName: session.clientName, workspaceId: decision.workspace?.id,
             workspaceName: decision.workspace?.name, clientRoot: root, toolName: tool,
             downstreamId: decision.downstream?.id, downstreamName: decision.downstream?.name,
             authScopeId: decision.authScope?.id, ruleId: decision.matchedRule?.id, decision: decision.decision,
             status: .ok)
-        if let arguments {
-            record.paramsBytes = arguments.bytes.count
-            record.params = redact(arguments, scopeId: decision.authScope?.id).description
-        }
-        return record
     }
 
-    func audit(_ record: AuditRecord) {
-        auditWriter.record(record)
-        auditObserver(record)
+    /// Queues an audit record. The arguments are redacted off the call's path (redaction scans
+    /// every string for secrets), then the record goes to the batched writer.
+    func audit(_ record: AuditRecord, arguments: RawJSON?, scopeId: String?) {
+        redactionQueue.async { [self] in
+            var record = record
+            if let arguments {
+                record.paramsBytes = arguments.bytes.count
+                record.params = redact(arguments, scopeId: scopeId).description
+            }
+            auditWriter.record(record)
+            auditObserver(record)
+        }
     }
 
     /// Redacts secret-looking keys and the values of the scope's secrets.

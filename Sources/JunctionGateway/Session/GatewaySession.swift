@@ -542,7 +542,7 @@ public final class GatewaySession: Sendable {
         if state.withLock({ $0.tools[name] == nil }) { _ = await visibleTools() }
         let entry = state.withLock { $0.tools[name] }
         let decision = decide(name)
-        var record = engine.auditRecord(session: self, tool: name, decision: decision, arguments: arguments)
+        var record = engine.auditRecord(session: self, tool: name, decision: decision)
 
         func finish(_ status: AuditRecord.Status, _ response: JSONRPCMessage) -> JSONRPCMessage {
             record.status = status
@@ -552,7 +552,7 @@ public final class GatewaySession: Sendable {
                 record.errorMessage = response.errorMessage
             }
             record.resultBytes = response.result?.bytes.count ?? 0
-            engine.audit(record)
+            engine.audit(record, arguments: arguments, scopeId: decision.authScope?.id)
             return response
         }
 
@@ -587,7 +587,7 @@ public final class GatewaySession: Sendable {
                     .approvalTimeout, Self.toolError(id: id, "Junction: nobody approved \(name) in time."))
             case .cancelled:
                 record.status = .cancelled
-                engine.audit(record)
+                engine.audit(record, arguments: arguments, scopeId: decision.authScope?.id)
                 return .errorResponse(id: id, code: JSONRPCErrorCode.requestCancelled, message: "cancelled")
             }
         case .allow:
@@ -646,7 +646,7 @@ public final class GatewaySession: Sendable {
             if case .cancelled = error {
                 record.status = .cancelled
                 record.setLatency(ContinuousClock.now - started)
-                engine.audit(record)
+                engine.audit(record, arguments: arguments, scopeId: decision.authScope?.id)
                 throw error
             }
             if case .timeout = error {
