@@ -17,6 +17,8 @@ struct SecretKeyMatcher: Sendable, Hashable {
     static let substringMinimum = 5
 
     private let substrings: [String]
+    /// The same keywords as bytes, for the ASCII fast path (keys are almost always ASCII).
+    private let substringBytes: [[UInt8]]
     private let wordSequences: [[String]]
 
     init(extraKeywords: [String] = []) {
@@ -33,19 +35,50 @@ struct SecretKeyMatcher: Sendable, Hashable {
             }
         }
         self.substrings = substrings
+        self.substringBytes = substrings.map { Array($0.utf8) }
         self.wordSequences = wordSequences
     }
 
     func matches(_ key: String) -> Bool {
-        let normalized = Self.normalize(key)
-        if normalized.isEmpty { return false }
-        if substrings.contains(where: { normalized.contains($0) }) { return true }
+        if let ascii = Self.asciiNormalized(key) {
+            // Fast path: byte search, no Foundation string search, no allocation per keyword.
+            if ascii.isEmpty { return false }
+            if substringBytes.contains(where: { Self.bytes(ascii, contain: $0) }) { return true }
+        } else {
+            let normalized = Self.normalize(key)
+            if normalized.isEmpty { return false }
+            if substrings.contains(where: { normalized.contains($0) }) { return true }
+        }
         if wordSequences.isEmpty { return false }
         let words = Self.words(of: key)
         return wordSequences.contains { sequence in Self.contains(words, sequence) }
     }
 
     /// Lowercased letters and digits only.
+    /// Lowercased letters and digits of an ASCII key; nil when the key is not ASCII.
+    static func asciiNormalized(_ key: String) -> [UInt8]? {
+        var out: [UInt8] = []
+        out.reserveCapacity(key.utf8.count)
+        for byte in key.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): out.append(byte)
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): out.append(byte + 32)
+            case 0x80...: return nil
+            default: break
+            }
+        }
+        return out
+    }
+
+    static func bytes(_ haystack: [UInt8], contain needle: [UInt8]) -> Bool {
+        guard !needle.isEmpty, needle.count <= haystack.count else { return needle.isEmpty }
+        for start in 0...(haystack.count - needle.count)
+        where haystack[start] == needle[0] && haystack[start..<(start + needle.count)].elementsEqual(needle) {
+            return true
+        }
+        return false
+    }
+
     static func normalize(_ text: String) -> String {
         var scalars = String.UnicodeScalarView()
         for scalar in text.lowercased().unicodeScalars where isAlphanumeric(scalar) {
