@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "JunctionCore", targets: ["JunctionCore"]),
         .library(name: "JunctionStore", targets: ["JunctionStore"]),
         .library(name: "JunctionGateway", targets: ["JunctionGateway"]),
+        .library(name: "JunctionInstall", targets: ["JunctionInstall"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -38,6 +39,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Client configuration writers and readers: install, uninstall, preview, import.
+        .target(name: "JunctionInstall", dependencies: ["JunctionCore", "JunctionStore"]),
         // Thin CLI: every command calls a library target.
         .executableTarget(
             name: "junction",
@@ -45,6 +48,7 @@ let package = Package(
                 "JunctionCore",
                 "JunctionStore",
                 "JunctionGateway",
+                "JunctionInstall",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -66,6 +70,7 @@ let package = Package(
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "JunctionCLITests", dependencies: ["JunctionStore", "junction"]),
+        .testTarget(name: "JunctionInstallTests", dependencies: ["JunctionInstall", "JunctionStore", "junction"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -19,6 +19,10 @@ struct Junction: AsyncParsableCommand {
             SettingsCommand.self,
             DryRunCommand.self,
             StdioCommand.self,
+            ClientsCommand.self,
+            InstallCommand.self,
+            UninstallCommand.self,
+            ImportCommand.self,
         ]
     )
 
