@@ -30,7 +30,7 @@ struct ClientsCommand: ParsableCommand {
         for status in statuses {
             if let error = status.error, !status.configPath.isEmpty { print("\(status.id): \(error)") }
         }
-        print("\nEntry written: \(Output.shellWord(entry.command)) \(entry.args.joined(separator: " "))")
+        print("\nJunction's entry runs: \(Output.shellWord(entry.command)) \(entry.args.joined(separator: " "))")
         print("Install with: junction install CLIENT [--project DIR] [--workspace NAME] [--preview]")
     }
 }
