@@ -2,6 +2,7 @@ import Foundation
 import JunctionCore
 import JunctionStore
 import Logging
+import Synchronization
 
 /// Starts downstream servers lazily, shares them between sessions (or not, per instance mode),
 /// discovers what they offer, restarts them with exponential backoff after a crash, and stops
@@ -61,7 +62,13 @@ public actor DownstreamPool {
     private let secrets: @Sendable (String) throws -> AuthScopeRepository.Secrets
     private let options: Options
     private var hooks = Hooks()
-    private var instances: [InstanceKey: DownstreamInstance] = [:]
+    /// Running instances. Changed only on the actor; also read without it (`readyInstance`) so a
+    /// call to a server already running costs no actor hop.
+    private let live = Mutex<[InstanceKey: DownstreamInstance]>([:])
+    private var instances: [InstanceKey: DownstreamInstance] {
+        get { live.withLock { $0 } }
+        set { live.withLock { $0 = newValue } }
+    }
     private var starting: [InstanceKey: Task<DownstreamInstance, any Error>] = [:]
     private var crashes: [String: CrashRecord] = [:]
     private var refreshes: [InstanceKey: Task<Void, Never>] = [:]
@@ -134,14 +141,15 @@ public actor DownstreamPool {
         }
     }
 
-    /// The running instance for a key, if any; never starts one.
-    public func runningInstance(
+    /// The running instance for a key, if any, without waiting for the actor; never starts one.
+    public nonisolated func readyInstance(
         for downstream: Downstream, authScopeId: String?, sessionId: String?
     ) -> DownstreamInstance? {
         let key = InstanceKey(
             downstreamId: downstream.id, authScopeId: authScopeId,
             sessionId: downstream.instanceMode == .perSession ? sessionId : nil)
-        guard let instance = instances[key], instance.isRunning, instance.downstream == downstream else { return nil }
+        guard let instance = live.withLock({ $0[key] }), instance.isRunning, instance.downstream == downstream
+        else { return nil }
         return instance
     }
 

@@ -428,7 +428,7 @@ public final class GatewaySession: Sendable {
         let sessionId = id
         let engine = engine
         return await eachEnabledDownstream { downstream in
-            if let running = await engine.pool.runningInstance(
+            if let running = engine.pool.readyInstance(
                 for: downstream, authScopeId: self.discoveryScope(for: downstream), sessionId: sessionId)
             {
                 return running.catalog
@@ -627,8 +627,13 @@ public final class GatewaySession: Sendable {
             return finish(.ok, .response(id: id, result: result))
         }
         do {
-            let instance = try await engine.pool.instance(
-                for: downstream, authScopeId: decision.authScope?.id, sessionId: self.id)
+            let scopeId = decision.authScope?.id
+            let instance: DownstreamInstance
+            if let ready = engine.pool.readyInstance(for: downstream, authScopeId: scopeId, sessionId: self.id) {
+                instance = ready
+            } else {
+                instance = try await engine.pool.instance(for: downstream, authScopeId: scopeId, sessionId: self.id)
+            }
             let response = try await instance.request("tools/call", params: forwarded, onProgress: onProgress)
             var answer = response
             answer.id = id
