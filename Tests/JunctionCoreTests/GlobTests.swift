@@ -182,7 +182,7 @@ struct GlobTests {
         #expect(try !Glob("a*").matchesEverything)
     }
 
-    @Test("pathological patterns stay fast instead of backtracking exponentially")
+    @Test("pathological patterns stay fast instead of backtracking exponentially", .timeLimit(.minutes(1)))
     func pathological() throws {
         let text = String(repeating: "a", count: 5_000)
         let names = try Glob("a*a*a*a*a*a*a*b")
@@ -191,13 +191,11 @@ struct GlobTests {
         let globstars = try Glob("**/a/**/a/**/a/**/b", flavor: .path)
         let deep = Array(repeating: "a", count: 300).joined(separator: "/")
         let accents = String(repeating: "é", count: 2_000)
-        let elapsed = ContinuousClock().measure {
-            #expect(!names.matches(text))
-            #expect(!paths.matches(text))
-            #expect(!unicode.matches(accents))
-            #expect(!globstars.matches(deep))
-        }
-        #expect(elapsed < .seconds(2))
+        // Exponential backtracking would not finish within the test's time limit; no timing is asserted.
+        #expect(!names.matches(text))
+        #expect(!paths.matches(text))
+        #expect(!unicode.matches(accents))
+        #expect(!globstars.matches(deep))
     }
 
     @Test("globs compare by pattern and flavor")

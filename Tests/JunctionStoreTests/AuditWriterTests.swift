@@ -48,7 +48,7 @@ struct AuditWriterTests {
         await runner.value
     }
 
-    @Test("record() returns at once while another connection holds the write lock")
+    @Test("record() returns at once while another connection holds the write lock", .timeLimit(.minutes(1)))
     func recordNeverWaitsForTheDatabase() async throws {
         var configuration = Configuration()
         configuration.allowsUnsafeTransactions = true  // the lock must outlive one database access
@@ -61,11 +61,9 @@ struct AuditWriterTests {
         // The writer is now stuck inside a write transaction waiting for the lock.
         #expect(await eventually { writer.stats.inFlight == 1 })
 
-        let clock = ContinuousClock()
-        let elapsed = clock.measure {
-            for index in 0..<10_000 { writer.record(Self.record(String(format: "R%05d", index))) }
-        }
-        #expect(elapsed < .seconds(2), "10,000 record() calls took \(elapsed) while the database was locked")
+        // Were record() to wait for the database, these calls would never return while the lock
+        // is held (the test's time limit catches that); no timing is asserted.
+        for index in 0..<10_000 { writer.record(Self.record(String(format: "R%05d", index))) }
         let blocked = writer.stats
         #expect(blocked.pending == 10_001 && blocked.inFlight == 1 && blocked.written == 0)
 
@@ -158,17 +156,15 @@ struct AuditWriterTests {
         #expect(try storedIds() == ["last-words"])
     }
 
-    @Test("cancelling run() ends it promptly and writes what was queued")
+    @Test("cancelling run() ends it promptly and writes what was queued", .timeLimit(.minutes(1)))
     func runDrainsOnCancel() async throws {
-        let writer = AuditWriter(repository: store.audit, batchSize: 1000, flushInterval: .seconds(60))
+        // The flush interval is an hour: only reacting to cancellation ends run() within the test's
+        // time limit. No timing is asserted.
+        let writer = AuditWriter(repository: store.audit, batchSize: 1000, flushInterval: .seconds(3600))
         let runner = Task { await writer.run() }
         writer.record(contentsOf: ["C1", "C2", "C3"].map(Self.record))
-        let clock = ContinuousClock()
-        let elapsed = await clock.measure {
-            runner.cancel()
-            await runner.value
-        }
-        #expect(elapsed < .seconds(10))
+        runner.cancel()
+        await runner.value
         #expect(try storedIds() == ["C1", "C2", "C3"])
     }
 
