@@ -180,12 +180,17 @@ struct DownstreamPoolTests {
         }
     }
 
-    @Test("list_changed refreshes the catalog and fires the catalogChanged hook")
+    @Test("list_changed refreshes the catalog and reports it through the discovered hook")
     func listChanged() async throws {
         try await withPool { pool, ledger in
             let (changes, continuation) = AsyncStream<String>.makeStream()
             var hooks = DownstreamPool.Hooks()
-            hooks.catalogChanged = { continuation.yield($0) }
+            hooks.discovered = { downstream, catalog in
+                // Discovery at start has no "extra"; the refresh after list_changed does.
+                if catalog.tools.contains(where: { $0["name"]?.stringValue == "extra" }) {
+                    continuation.yield(downstream.id)
+                }
+            }
             await pool.setHooks(hooks)
             let downstream = FakeServer.downstream()
             let instance = try await pool.instance(for: downstream, authScopeId: nil, sessionId: nil)
@@ -193,7 +198,7 @@ struct DownstreamPoolTests {
             #expect(!instance.catalog.tools.contains { $0["name"]?.stringValue == "extra" })
 
             _ = try await call(instance, "change")
-            let changed = try await bounded("the catalogChanged hook") { () async -> String? in
+            let changed = try await bounded("the discovered hook after the refresh") { () async -> String? in
                 for await id in changes { return id }
                 return nil
             }

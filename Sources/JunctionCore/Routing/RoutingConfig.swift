@@ -119,11 +119,6 @@ public struct RoutingConfig: Sendable {
         downstreamsById[id]
     }
 
-    /// The auth scopes of one downstream, by name.
-    public func authScopes(ofDownstream id: String) -> [AuthScope] {
-        authScopesById.values.filter { $0.downstreamId == id }.sorted { $0.name < $1.name }
-    }
-
     public func downstream(namespace: String) -> Downstream? {
         downstreamsByNamespace[namespace]
     }

@@ -36,8 +36,6 @@ public actor DownstreamPool {
 
     /// Hooks the engine supplies.
     public struct Hooks: Sendable {
-        /// A downstream's catalog changed after a list_changed notification or a restart.
-        public var catalogChanged: @Sendable (String) -> Void = { _ in }
         /// A per-session instance's request to its client (sampling, elicitation, roots).
         public var clientRequest: @Sendable (String, JSONRPCMessage) async -> JSONRPCMessage = { _, request in
             .errorResponse(
@@ -357,7 +355,6 @@ public actor DownstreamPool {
         else { return }
         instance.setCatalog(catalog)
         hooks.discovered(instance.downstream, catalog)
-        hooks.catalogChanged(key.downstreamId)
     }
 
     private func instanceExited(_ key: InstanceKey, downstream: Downstream, reason: String) {
