@@ -10,12 +10,15 @@ let package = Package(
         .library(name: "JunctionStore", targets: ["JunctionStore"]),
         .library(name: "JunctionGateway", targets: ["JunctionGateway"]),
         .library(name: "JunctionInstall", targets: ["JunctionInstall"]),
+        .library(name: "JunctionServer", targets: ["JunctionServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // Pure domain: models, validation, globs, routing. No I/O, no GRDB.
@@ -39,6 +42,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The daemon: REST/SSE admin API (Hummingbird), the unix-socket listener, the event feeds.
+        .target(
+            name: "JunctionServer",
+            dependencies: [
+                "JunctionCore", "JunctionStore", "JunctionGateway", "JunctionInstall", "CJunctionShims",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Client configuration writers and readers: install, uninstall, preview, import.
         .target(name: "JunctionInstall", dependencies: ["JunctionCore", "JunctionStore"]),
         // Thin CLI: every command calls a library target.
@@ -49,6 +63,7 @@ let package = Package(
                 "JunctionStore",
                 "JunctionGateway",
                 "JunctionInstall",
+                "JunctionServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -68,6 +83,13 @@ let package = Package(
             name: "JunctionGatewayTests",
             dependencies: ["JunctionGateway"],
             exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "JunctionServerTests",
+            dependencies: [
+                "JunctionServer", "JunctionGateway", "JunctionStore",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
         ),
         .testTarget(name: "JunctionCLITests", dependencies: ["JunctionStore", "junction"]),
         .testTarget(name: "JunctionInstallTests", dependencies: ["JunctionInstall", "JunctionStore", "junction"]),

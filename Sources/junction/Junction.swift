@@ -7,7 +7,8 @@ struct Junction: AsyncParsableCommand {
         commandName: "junction",
         abstract: "A workspace-routing MCP multiplexer: one MCP server in your AI client, many behind it.",
         discussion: """
-            State lives in JUNCTION_HOME (default ~/.junction): junction.db, secret.key, logs/.
+            State lives in JUNCTION_HOME (default ~/.junction): junction.db, secret.key, api-key,
+            junction.sock, logs/.
             Every command accepts --home DIR to use another folder.
             """,
         version: JunctionVersion.current,
@@ -19,6 +20,8 @@ struct Junction: AsyncParsableCommand {
             SettingsCommand.self,
             DryRunCommand.self,
             StdioCommand.self,
+            ServeCommand.self,
+            UICommand.self,
             ClientsCommand.self,
             InstallCommand.self,
             UninstallCommand.self,

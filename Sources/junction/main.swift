@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import JunctionCore
+import JunctionServer
 import JunctionStore
 
 // `--home DIR` (or `--home=DIR`) may stand anywhere before `--`: take it out and hand it on
@@ -33,6 +34,9 @@ do {
     Output.printError(error.description)
     exit(1)
 } catch let error as CLIError {
+    Output.printError(error.description)
+    exit(1)
+} catch let error as DaemonError {
     Output.printError(error.description)
     exit(1)
 } catch let error as JunctionCore.ValidationError {

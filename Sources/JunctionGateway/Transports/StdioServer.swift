@@ -23,31 +23,10 @@ public struct StdioServer: Sendable {
 
     public func run() async throws {
         await engine.prepare()
-        let writer = PipeWriter(fd: 1, label: "junction.stdout", closeOnFinish: false)
-        let session = engine.makeSession(target: target, pinned: pinned) { bytes in
-            writer.write(bytes)
-        }
+        let connection = DescriptorSession(
+            engine: engine, target: target, pinned: pinned, readFD: 0, writeFD: 1, isSocket: false,
+            maxMessageBytes: maxMessageBytes)
         let (ended, endedContinuation) = AsyncStream<String>.makeStream()
-        let framerLimit = maxMessageBytes
-        let reader = Thread {
-            var framer = LineFramer(maxLineBytes: framerLimit)
-            var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-            while true {
-                let count = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
-                if count > 0 {
-                    for frame in framer.append(buffer[0..<count]) { session.receive(frame) }
-                } else if count < 0 && errno == EINTR {
-                    continue
-                } else {
-                    break
-                }
-            }
-            if let last = framer.finish() { session.receive(last) }
-            endedContinuation.yield("stdin closed")
-        }
-        reader.name = "junction.stdin"
-        reader.start()
-
         var signalSources: [any DispatchSourceSignal] = []
         for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
             signal(signalNumber, SIG_IGN)
@@ -56,15 +35,19 @@ public struct StdioServer: Sendable {
             source.resume()
             signalSources.append(source)
         }
-
-        // Cancelled below once the session ends.
+        // Both cancelled below once the session ends.
         let background = Task { await engine.run() }
+        let serving = Task {
+            await connection.run()
+            endedContinuation.yield("stdin closed")
+        }
         for await _ in ended { break }
-        session.close()
         await engine.shutdown()
+        connection.stop()
+        serving.cancel()
+        // Lets queued output reach the client before the process exits.
+        await serving.value
         background.cancel()
         for source in signalSources { source.cancel() }
-        // Let queued output reach the client before the process exits.
-        writer.drain()
     }
 }

@@ -46,7 +46,7 @@ public struct SecretBox: Sendable {
         try home.ensureExists()
         let fresh = SymmetricKey(size: .bits256)
         let encoded = fresh.withUnsafeBytes { Data($0).base64EncodedString() } + "\n"
-        switch createExclusively(path: path, contents: encoded) {
+        switch PrivateFile.createExclusively(path: path, contents: encoded) {
         case .created:
             return SecretBox(key: fresh)
         case .exists:
@@ -103,25 +103,5 @@ public struct SecretBox: Sendable {
         } catch {
             throw .secretMismatch("sealed secret for \(context) does not hold the expected value")
         }
-    }
-
-    private enum CreateResult {
-        case created
-        case exists
-        case failed(String)
-    }
-
-    /// O_CREAT|O_EXCL with mode 0600, so the key is never readable by others, not even briefly.
-    private static func createExclusively(path: String, contents: String) -> CreateResult {
-        let fd = Foundation.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        if fd < 0 {
-            return errno == EEXIST ? .exists : .failed(String(cString: strerror(errno)))
-        }
-        defer { close(fd) }
-        let bytes = Array(contents.utf8)
-        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard written == bytes.count else { return .failed(String(cString: strerror(errno))) }
-        _ = fsync(fd)
-        return .created
     }
 }

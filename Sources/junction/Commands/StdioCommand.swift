@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import JunctionCore
 import JunctionGateway
+import JunctionServer
 import JunctionStore
 import Logging
 
@@ -12,14 +13,33 @@ struct StdioCommand: AsyncParsableCommand {
         discussion: """
             Tools of every configured server appear as NAMESPACE__TOOL, filtered and routed by the
             rules of the workspace the client works in: --workspace NAME, else the first root the
-            client offers, else the current folder. stdout carries only the protocol; diagnostics
-            go to stderr and JUNCTION_HOME/logs/.
+            client offers, else the current folder. The session runs in the daemon (started in the
+            background if none runs; one downstream process then serves every client), or in this
+            process with --embedded. stdout carries only the protocol; diagnostics go to stderr and
+            JUNCTION_HOME/logs/.
             """)
 
-    @Flag(help: "Run the engine in this process (no daemon).") var embedded = false
+    @Flag(help: "Run the engine in this process instead of through the daemon.") var embedded = false
     @Option(help: "Route as this workspace, whatever folder the client is in.") var workspace: String?
 
     func run() async throws {
+        if !embedded {
+            let home = JunctionHome.resolve()
+            let cwd = FileManager.default.currentDirectoryPath
+            let executable = Bundle.main.executablePath ?? CommandLine.arguments[0]
+            let client = DaemonClient(home: home, executable: executable)
+            switch try client.serveStdio(cwd: cwd, workspace: workspace) {
+            case .served(let clientEnded):
+                if !clientEnded { Output.printError("the Junction daemon ended this session") }
+                Foundation.exit(clientEnded ? 0 : 1)
+            case .runEmbedded(let reason):
+                Output.printError("\(reason); running embedded")
+            }
+        }
+        try await runEmbedded()
+    }
+
+    private func runEmbedded() async throws {
         let context = try CLIContext.open()
         let levelJSON = (try? context.settings.get("log_level").json) ?? #""info""#
         let level = Logger.Level(rawValue: levelJSON.trimmingCharacters(in: CharacterSet(charactersIn: "\""))) ?? .info
@@ -32,7 +52,6 @@ struct StdioCommand: AsyncParsableCommand {
             let cwd = FileManager.default.currentDirectoryPath
             target = .folder((try? PathNormalizer.normalize(cwd)) ?? cwd)
         }
-        // The daemon (junction serve) is not part of this version: every session runs embedded.
         let engine = try GatewayEngine(home: context.home, database: context.database)
         try await StdioServer(engine: engine, target: target, pinned: workspace != nil).run()
     }

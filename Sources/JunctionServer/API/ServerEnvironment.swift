@@ -1,0 +1,25 @@
+import Foundation
+import JunctionCore
+import JunctionGateway
+import JunctionStore
+
+/// What the admin API's controllers work with: the daemon's engine (and through it the
+/// database, routing, pool, caches and event feed) plus the daemon's own facts.
+public struct ServerEnvironment: Sendable {
+    public let engine: GatewayEngine
+    public let apiKey: String
+    public let allowRemote: Bool
+    public let startedAt: Date
+    /// The HTTP URL the daemon serves, once bound (for health and `junction ui`).
+    public var baseURL: String?
+
+    public init(engine: GatewayEngine, apiKey: String, allowRemote: Bool = false, startedAt: Date = Date()) {
+        self.engine = engine
+        self.apiKey = apiKey
+        self.allowRemote = allowRemote
+        self.startedAt = startedAt
+    }
+
+    public var database: AppDatabase { engine.database }
+    public var home: JunctionHome { engine.home }
+}

@@ -1,0 +1,155 @@
+import CJunctionShims
+import Foundation
+import Hummingbird
+import JunctionCore
+import JunctionGateway
+import JunctionStore
+import Logging
+import ServiceLifecycle
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `junction serve`: one engine for every client session, the MCP socket, and the admin API on
+/// HTTP (loopback by default) and on the socket. Runs until SIGINT or SIGTERM, then shuts down
+/// in order: stop accepting, answer in-flight calls, end event streams, stop children, flush audit.
+public struct Daemon: Sendable {
+    public struct Options: Sendable {
+        public var host = "127.0.0.1"
+        public var port = 8080
+        public var allowRemote = false
+        /// Started by `junction stdio`: a busy port falls back to a free one instead of failing.
+        public var autoStarted = false
+        /// Called once the daemon answers, with where it is and the API key.
+        public var onReady: @Sendable (DaemonInfo, String) -> Void = { _, _ in }
+
+        public init() {}
+    }
+
+    public let home: JunctionHome
+    public let options: Options
+    let logger: Logger
+
+    public init(home: JunctionHome, options: Options, logger: Logger = Logger(label: "junction.daemon")) {
+        self.home = home
+        self.options = options
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        guard options.allowRemote || AccessMiddleware.isLoopback(options.host.lowercased()) else {
+            throw DaemonError.remoteNotAllowed(
+                "--host \(options.host) would expose the API beyond this machine; pass --allow-remote to mean it")
+        }
+        try home.ensureExists()
+        let lock = try DaemonLock.acquire(home)
+        defer { lock.release() }
+
+        let database = try AppDatabase.open(path: home.databasePath)
+        let engine = try GatewayEngine(home: home, database: database)
+        await engine.prepare()
+        let apiKey = try APIKey.load(home: home)
+        let runDirectory = home.file("run")
+        try FileManager.default.createDirectory(
+            atPath: runDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        _ = chmod(runDirectory, 0o700)
+        let apiSocket = (runDirectory as NSString).appendingPathComponent("api.sock")
+
+        let environment = ServerEnvironment(engine: engine, apiKey: apiKey, allowRemote: options.allowRemote)
+        var port = options.port
+        if options.autoStarted, port != 0, junction_tcp_port_free(options.host, Int32(port)) == 0 {
+            logger.warning("port \(port) is in use; the daemon takes a free port (see daemon.json or junction ui)")
+            port = 0
+        }
+        let chosenPort = port
+        let listener = SocketListener(
+            path: home.socketPath, apiSocketPath: apiSocket, engine: engine, logger: logger)
+        let startedAt = environment.startedAt
+        let home = home
+        let onReady = options.onReady
+        let host = options.host
+        let publicApp = Application(
+            router: buildRouter(environment),
+            configuration: .init(address: .hostname(options.host, port: port), serverName: "junction"),
+            onServerRunning: { channel in
+                let boundPort = channel.localAddress?.port ?? chosenPort
+                let urlHost = host.contains(":") ? "[\(host)]" : host
+                let info = DaemonInfo(
+                    pid: getpid(), version: JunctionVersion.current, url: "http://\(urlHost):\(boundPort)",
+                    socket: home.socketPath, startedAt: startedAt)
+                try? info.write(home)
+                onReady(info, apiKey)
+            },
+            logger: logger)
+        let socketApp = Application(
+            router: buildRouter(environment),
+            configuration: .init(address: .unixDomainSocket(path: apiSocket), serverName: "junction"),
+            logger: logger)
+        let core = DaemonCore(engine: engine, listener: listener, logger: logger)
+        try listener.start()
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: publicApp), .init(service: socketApp),
+                    // Last, so it is the first told to shut down: it ends the event streams the
+                    // HTTP servers would otherwise wait for.
+                    .init(service: core),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                cancellationSignals: [],
+                logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            listener.stop()
+            await engine.shutdown()
+            try? FileManager.default.removeItem(atPath: DaemonInfo.path(home))
+            throw error
+        }
+        try? FileManager.default.removeItem(atPath: DaemonInfo.path(home))
+        try? FileManager.default.removeItem(atPath: apiSocket)
+    }
+}
+
+/// The engine's life inside the daemon's service group.
+struct DaemonCore: Service {
+    let engine: GatewayEngine
+    let listener: SocketListener
+    let logger: Logger
+
+    func run() async throws {
+        // Cancelled below, after shutdown.
+        let background = Task { await engine.run() }
+        try? await gracefulShutdown()
+        logger.info("shutting down: \(listener.sessionCount) session(s) open")
+        await engine.shutdown()
+        listener.stop()
+        background.cancel()
+        await background.value
+    }
+}
+
+/// At most one daemon per home: an exclusive `flock` on `daemon.lock`, held for the daemon's life.
+struct DaemonLock: Sendable {
+    let fd: Int32
+
+    static func acquire(_ home: JunctionHome) throws -> DaemonLock {
+        let path = home.file("daemon.lock")
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw DaemonError.cannotListen("cannot open \(path): \(String(cString: strerror(errno)))")
+        }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            let pid = DaemonInfo.read(home).map { " (pid \($0.pid))" } ?? ""
+            throw DaemonError.alreadyRunning("a Junction daemon already runs for \(home.path)\(pid)")
+        }
+        return DaemonLock(fd: fd)
+    }
+
+    func release() {
+        _ = flock(fd, LOCK_UN)
+        close(fd)
+    }
+}
