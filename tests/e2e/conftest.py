@@ -41,6 +41,7 @@ def empty_home(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Home]
     """A fresh JUNCTION_HOME with nothing configured. On failure, junction's stderr is printed."""
     home = _new_home(tmp_path)
     yield home
+    home.stop_daemon()
     failed = any(
         getattr(getattr(request.node, f"rep_{when}", None), "failed", False) for when in ("setup", "call")
     )

@@ -10,6 +10,7 @@ import json
 import os
 import queue
 import re
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -100,11 +101,40 @@ class Home:
     fixture_log: Path
 
     def env(self) -> dict[str, str]:
-        return {"JUNCTION_HOME": str(self.path)}
+        # A daemon that `junction stdio` starts takes a free port, never a fixed one other tests
+        # (or the machine) may hold.
+        return {"JUNCTION_HOME": str(self.path), "JUNCTION_PORT": "0"}
+
+    def daemon_info(self) -> dict[str, Any] | None:
+        """daemon.json of the daemon serving this home, or None."""
+        try:
+            return json.loads((self.path / "daemon.json").read_text())
+        except (OSError, ValueError):
+            return None
+
+    def api_key(self) -> str:
+        return (self.path / "api-key").read_text().strip()
+
+    def stop_daemon(self, timeout: float = START_TIMEOUT) -> int | None:
+        """SIGTERM the home's daemon (if one runs) and wait for it to exit; returns its pid."""
+        info = self.daemon_info()
+        if info is None:
+            return None
+        pid = int(info["pid"])
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return pid
+        deadline = time.monotonic() + timeout
+        while pid_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if pid_alive(pid):
+            os.kill(pid, signal.SIGKILL)
+            raise AssertionError(f"daemon {pid} did not exit within {timeout} s of SIGTERM")
+        return pid
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        env = dict(os.environ)
-        env["JUNCTION_HOME"] = str(self.path)
+        env = dict(os.environ) | self.env()
         proc = subprocess.run(
             [str(junction_bin()), *args],
             capture_output=True,
@@ -244,13 +274,15 @@ async def gateway(
     sampling_callback: Any = None,
     elicitation_callback: Any = None,
     extra_env: dict[str, str] | None = None,
+    daemon: bool = False,
 ) -> AsyncIterator[ClientSession]:
-    """An initialized ClientSession talking to `junction stdio --embedded` (initialize handshake).
+    """An initialized ClientSession talking to `junction stdio --embedded` (initialize handshake),
+    or with `daemon=True` to `junction stdio` through the home's daemon (started if none runs).
 
     ClientSession.initialize() sends `initialize` at 2025-11-25 directly; it never probes
     `server/discover` (only the high-level mcp.client.Client in mode="auto" does).
     """
-    args = ["stdio", "--embedded"]
+    args = ["stdio"] if daemon else ["stdio", "--embedded"]
     if workspace is not None:
         args += ["--workspace", workspace]
     env = home.env() | (extra_env or {})

@@ -40,10 +40,13 @@ struct ServeCommand: AsyncParsableCommand {
         options.port = port
         options.allowRemote = allowRemote
         options.autoStarted = autoStarted
+        let autoStarted = autoStarted
         options.onReady = { info, apiKey in
+            // Started by `junction stdio`, output goes to a log file: the key stays out of it.
+            let address = autoStarted ? "\(info.url)/ (sign-in URL: junction ui)" : info.signInURL(apiKey: apiKey)
             let message = """
                 Junction \(info.version) is serving (pid \(info.pid))
-                  web UI and API: \(info.signInURL(apiKey: apiKey))
+                  web UI and API: \(address)
                   MCP socket:     \(info.socket)
 
                 """
