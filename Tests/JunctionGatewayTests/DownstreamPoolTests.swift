@@ -207,6 +207,36 @@ struct DownstreamPoolTests {
         }
     }
 
+    @Test("status changes reach the statusChanged hook: starting, running, backoff after a crash, stopped")
+    func statusHook() async throws {
+        try await withPool { pool, ledger in
+            let statuses = Recording<DownstreamPool.Status>()
+            var hooks = DownstreamPool.Hooks()
+            hooks.statusChanged = { _, status in statuses.append(status) }
+            await pool.setHooks(hooks)
+            let downstream = FakeServer.downstream()
+            let first = try await pool.instance(for: downstream, authScopeId: nil, sessionId: nil)
+            ledger.add(first)
+            #expect(statuses.elements.map(\.state) == ["starting", "running"])
+            #expect(statuses.elements.last?.instances == 1)
+
+            _ = try? await call(first, "crash")
+            let crashed = try await statuses.first("the crash") { $0.crashes == 1 }
+            #expect(crashed.state == "backoff")
+            #expect(crashed.lastError == "exited with status 3")
+            #expect(crashed.restartInSeconds != nil)
+
+            let second = try await bounded("the restart") {
+                try await pool.instance(for: downstream, authScopeId: nil, sessionId: nil)
+            }
+            ledger.add(second)
+            await pool.stop(downstreamId: downstream.id)
+            #expect(
+                statuses.elements.map(\.state) == ["starting", "running", "backoff", "starting", "running", "stopped"])
+            #expect(statuses.elements.allSatisfy { $0.downstreamId == downstream.id })
+        }
+    }
+
     @Test("an auth scope's secrets reach the child's environment, Junction's own environment does not")
     func environment() async throws {
         setenv("JUNCTION_TEST_LEAK", "1", 1)

@@ -9,7 +9,7 @@ import Synchronization
 /// them when idle.
 public actor DownstreamPool {
     /// What a server looks like from outside, for status displays and error messages.
-    public struct Status: Sendable, Codable {
+    public struct Status: Sendable, Codable, Hashable {
         public var downstreamId: String
         public var state: String  // stopped | starting | running | backoff | crash_loop
         public var instances: Int
@@ -22,6 +22,13 @@ public actor DownstreamPool {
             case downstreamId = "server_id"
             case lastError = "last_error"
             case restartInSeconds = "restart_in_sec"
+        }
+
+        /// The same state, apart from the restart countdown (which changes by itself).
+        func isSameState(as other: Status) -> Bool {
+            var this = self
+            this.restartInSeconds = other.restartInSeconds
+            return this == other
         }
     }
 
@@ -46,6 +53,10 @@ public actor DownstreamPool {
         public var discovered: @Sendable (Downstream, Catalog) -> Void = { _, _ in }
         /// Notifications a downstream sends that the engine may relay (logging, resource updates).
         public var notification: @Sendable (InstanceKey, JSONRPCMessage) -> Void = { _, _ in }
+        /// A server's status changed (starting, running, backoff, crash_loop, stopped, or its count
+        /// of instances or crashes). Called on the pool: keep it short. A backoff that runs out is
+        /// not reported (it changes nothing until the next start).
+        public var statusChanged: @Sendable (Downstream, Status) -> Void = { _, _ in }
         public init() {}
     }
 
@@ -71,6 +82,8 @@ public actor DownstreamPool {
     private var crashes: [String: CrashRecord] = [:]
     private var refreshes: [InstanceKey: Task<Void, Never>] = [:]
     private var stopping = false
+    /// The status last reported through `hooks.statusChanged`, per downstream id.
+    private var reported: [String: Status] = [:]
     private let logger = Logger(label: "junction.pool")
 
     public init(
@@ -112,6 +125,7 @@ public actor DownstreamPool {
                 // notices before the exit notification reaches the pool (which then finds it gone).
                 recordCrash(downstream, reason: existing.connection.exitReason ?? "it exited")
             }
+            reportStatus(of: downstream)
         }
         if let task = starting[key] { return try await task.value }
         try await waitForBackoff(downstream)
@@ -122,14 +136,24 @@ public actor DownstreamPool {
         // Awaited below by this caller and any other asking for the same key meanwhile.
         let task = Task { try await self.start(downstream, key: key) }
         starting[key] = task
-        defer { starting[key] = nil }
-        let instance = try await task.value
+        reportStatus(of: downstream)
+        let instance: DownstreamInstance
+        do {
+            instance = try await task.value
+            starting[key] = nil
+        } catch {
+            starting[key] = nil
+            reportStatus(of: downstream)
+            throw error
+        }
         // Shutdown may have begun while it started: it must not outlive the pool.
         if stopping {
             instance.connection.kill()
+            reportStatus(of: downstream)
             try ensureNotStopping(downstream)
         }
         instances[key] = instance
+        reportStatus(of: downstream)
         return instance
     }
 
@@ -181,6 +205,7 @@ public actor DownstreamPool {
             logger.info("stopping idle server", metadata: ["junction.downstream": "\(instance.downstream.name)"])
             instances[key] = nil
             instance.connection.stop()
+            reportStatus(of: instance.downstream)
         }
     }
 
@@ -189,6 +214,7 @@ public actor DownstreamPool {
         for (key, instance) in instances where key.downstreamId == downstreamId {
             instances[key] = nil
             instance.connection.stop()
+            reportStatus(of: instance.downstream)
         }
     }
 
@@ -197,14 +223,19 @@ public actor DownstreamPool {
         for (key, instance) in instances where key.sessionId == sessionId {
             instances[key] = nil
             instance.connection.stop()
+            reportStatus(of: instance.downstream)
         }
     }
 
-    /// Stops everything; new requests are refused.
+    /// Stops everything, servers still starting included; new requests are refused.
     public func shutdown() {
         stopping = true
-        for instance in instances.values { instance.connection.stop(grace: .milliseconds(500)) }
+        // A start in progress ends at once (its initialize is abandoned) and kills its process.
+        for task in starting.values { task.cancel() }
+        let stopped = Array(instances.values)
+        for instance in stopped { instance.connection.stop(grace: .milliseconds(500)) }
         instances.removeAll()
+        for instance in stopped { reportStatus(of: instance.downstream) }
     }
 
     // MARK: - Starting
@@ -274,6 +305,8 @@ public actor DownstreamPool {
             return instance
         } catch {
             connection.kill()
+            // A start cut short by shutdown is no crash.
+            try ensureNotStopping(downstream)
             logger.warning(
                 "server failed to start", metadata: ["junction.downstream": "\(downstream.name)", "error": "\(error)"])
             let reason = (error as? DownstreamError)?.description ?? "\(error)"
@@ -360,6 +393,7 @@ public actor DownstreamPool {
     private func instanceExited(_ key: InstanceKey, downstream: Downstream, reason: String) {
         guard let instance = instances[key], !instance.isRunning else { return }
         instances[key] = nil
+        defer { reportStatus(of: downstream) }
         guard !stopping else { return }
         // An exit we asked for (idle stop, shutdown) removed the instance before it ended.
         recordCrash(downstream, reason: reason)
@@ -369,6 +403,14 @@ public actor DownstreamPool {
                 "junction.downstream": "\(downstream.name)", "reason": "\(reason)",
                 "crashes": "\(crashes[downstream.id]?.count ?? 0)",
             ])
+    }
+
+    /// Tells the engine the server's status when it differs from the one last told.
+    private func reportStatus(of downstream: Downstream) {
+        let status = status(of: downstream)
+        if let last = reported[downstream.id], last.isSameState(as: status) { return }
+        reported[downstream.id] = status
+        hooks.statusChanged(downstream, status)
     }
 
     private func recordCrash(_ downstream: Downstream, reason: String) {

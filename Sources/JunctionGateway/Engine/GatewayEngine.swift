@@ -28,6 +28,10 @@ public final class GatewayEngine: Sendable {
     private let redactionQueue = DispatchQueue(label: "junction.audit.redaction")
     /// Tier 2: results of read-only calls.
     public let resultCache = ToolResultCache()
+    /// What happens in the engine, for the daemon's event streams: calls as they are decided,
+    /// started and completed (audited), catalogs indexed, servers changing state, reloads.
+    /// ``shutdown(reason:)`` closes it.
+    public let events = EventBus()
     private let readOnlyTTL = Mutex(5)
 
     /// Seconds results of `readOnlyHint` tools are reused (setting `read_only_cache_ttl_sec`).
@@ -72,9 +76,10 @@ public final class GatewayEngine: Sendable {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [self] in await auditWriter.run() }
             group.addTask { [self] in
-                await routing.run { [self] _ in
+                await routing.run { [self] generation in
                     redactors.withLock { $0.removeAll() }
                     reloadSettings()
+                    publishReload(generation: generation)
                     for session in sessions.withLock({ Array($0.values) }) {
                         // Short: one re-list per session; ends by itself.
                         Task { await session.notifyIfVisibleSetChanged() }
@@ -102,6 +107,7 @@ public final class GatewayEngine: Sendable {
             guard let self else { return }
             let changed = persist(catalog, of: downstream)
             guard !changed.isEmpty else { return }
+            publishIndexed(downstream, catalog: catalog, kinds: changed)
             for session in sessions.withLock({ Array($0.values) }) {
                 // Short: one notification per session; ends by itself.
                 Task { await session.catalogChanged(kinds: changed) }
@@ -129,6 +135,9 @@ public final class GatewayEngine: Sendable {
             default:
                 break
             }
+        }
+        hooks.statusChanged = { [weak self] downstream, status in
+            self?.publishStatus(downstream, status)
         }
         return hooks
     }
@@ -198,12 +207,37 @@ public final class GatewayEngine: Sendable {
         Task { await pool.endSession(session.id) }
     }
 
-    /// Closes every session, stops every downstream and writes the audit records still queued.
-    public func shutdown() async {
-        for session in sessions.withLock({ Array($0.values) }) { session.close() }
+    /// Shuts the engine down: every request still in flight is answered with a JSON-RPC error
+    /// saying why (and its call audited as cancelled), sessions end, every downstream is stopped,
+    /// the audit records still queued are written, and the event feed closes. The transports then
+    /// drain what the sessions wrote and end their output. Calling it again does nothing new.
+    public func shutdown(reason: String = "Junction is shutting down") async {
+        let calls = sessions.withLock { Array($0.values) }.flatMap { $0.shutDown(reason: reason) }
         await pool.shutdown()
+        // Cancelled calls end promptly (their downstream requests were abandoned); bounded anyway,
+        // as an approval gate might not honour cancellation.
+        await Self.waitForAll(calls, upTo: .seconds(5))
         redactionQueue.sync {}
         await auditWriter.flush()
+        events.close(reason: reason)
+    }
+
+    /// Waits until every task has ended, or `limit` has passed.
+    private static func waitForAll(_ tasks: [Task<Void, Never>], upTo limit: Duration) async {
+        guard !tasks.isEmpty else { return }
+        let (ended, end) = AsyncStream<Void>.makeStream()
+        // Ends when the tasks have; nobody waits for it past the limit.
+        Task {
+            for task in tasks { await task.value }
+            end.finish()
+        }
+        // Ends the wait at the limit; cancelled below when the tasks end first.
+        let timer = Task {
+            try? await Task.sleep(for: limit)
+            end.finish()
+        }
+        for await _ in ended {}
+        timer.cancel()
     }
 
     // MARK: - Audit
@@ -233,6 +267,7 @@ public final class GatewayEngine: Sendable {
             }
             auditWriter.record(record)
             auditObserver(record)
+            events.publish(EventType.toolCallCompleted, record)
         }
     }
 

@@ -39,6 +39,8 @@ public final class GatewaySession: Sendable {
         var resourceOwners: [String: String] = [:]
         var lastToolNames: [String]?
         var closed = false
+        /// Set when the engine shuts down: requests are answered with an error saying so.
+        var shutdownReason: String?
         var rootsTask: Task<Void, Never>?
         /// Lowest severity of downstream log messages relayed to this client (nil: all).
         var logLevel: Int?
@@ -80,21 +82,46 @@ public final class GatewaySession: Sendable {
 
     /// The client went away: cancel everything in flight.
     public func close() {
-        let tasks = state.withLock { state -> [Task<Void, Never>] in
+        _ = end(shutdownReason: nil)
+    }
+
+    /// The engine is shutting down: every request still being answered gets an error saying why
+    /// (a client should not wait for answers that will never come), later ones too, and the
+    /// session ends as in `close()`. Returns the cancelled requests' tasks, which end promptly.
+    func shutDown(reason: String) -> [Task<Void, Never>] {
+        end(shutdownReason: reason)
+    }
+
+    private func end(shutdownReason: String?) -> [Task<Void, Never>] {
+        let (unanswered, tasks, wasClosed) = state.withLock { state in
+            let wasClosed = state.closed
             state.closed = true
+            if state.shutdownReason == nil { state.shutdownReason = shutdownReason }
+            let unanswered = shutdownReason == nil ? [] : Array(state.pendingIds)
             let tasks = Array(state.inFlight.values) + [state.rootsTask].compactMap { $0 }
             state.inFlight.removeAll()
             state.pendingIds.removeAll()
             for continuation in state.clientRequests.values {
                 continuation.resume(
                     returning: .errorResponse(
-                        id: nil, code: JSONRPCErrorCode.internalError, message: "the client disconnected"))
+                        id: nil, code: JSONRPCErrorCode.internalError,
+                        message: shutdownReason ?? "the client disconnected"))
             }
             state.clientRequests.removeAll()
-            return tasks
+            return (unanswered, tasks, wasClosed)
+        }
+        if let shutdownReason {
+            for id in unanswered { send(Self.shuttingDown(id: id, reason: shutdownReason)) }
         }
         for task in tasks { task.cancel() }
-        engine.sessionClosed(self)
+        if !wasClosed { engine.sessionClosed(self) }
+        return tasks
+    }
+
+    static func shuttingDown(id: RawJSON, reason: String) -> JSONRPCMessage {
+        .errorResponse(
+            id: id, code: JSONRPCErrorCode.internalError,
+            message: "\(reason): the request was not completed. Retry once Junction is running again.")
     }
 
     private func dispatch(_ message: JSONRPCMessage) {
@@ -107,13 +134,16 @@ public final class GatewaySession: Sendable {
             handleNotification(message)
         case .request:
             guard let id = message.id else { return }
-            let accepted = state.withLock { state -> Bool in
-                guard !state.closed else { return false }
+            let (accepted, shutdownReason) = state.withLock { state -> (Bool, String?) in
+                guard !state.closed else { return (false, state.shutdownReason) }
                 state.pendingIds.insert(id)
-                return true
+                return (true, nil)
             }
-            guard accepted else { return }
-            // Kept in inFlight: cancelled by notifications/cancelled or close().
+            guard accepted else {
+                if let shutdownReason { send(Self.shuttingDown(id: id, reason: shutdownReason)) }
+                return
+            }
+            // Kept in inFlight: cancelled by notifications/cancelled, close() or shutDown(reason:).
             let task = Task { [self] in
                 let response = await handleRequest(message)
                 let stillWanted = state.withLock { state -> Bool in
@@ -123,10 +153,14 @@ public final class GatewaySession: Sendable {
                 // A cancelled request gets no response (MCP cancellation).
                 if let response, stillWanted { send(response) }
             }
-            state.withLock { state in
-                // Registered only while still pending: a task that already finished is not kept.
-                if state.pendingIds.contains(id) { state.inFlight[id] = task }
+            let registered = state.withLock { state -> Bool in
+                guard state.pendingIds.contains(id) else { return false }
+                state.inFlight[id] = task
+                return true
             }
+            // No longer pending: it finished already (cancelling is harmless), or it was cancelled
+            // or the session ended before it was registered, and it must stop.
+            if !registered { task.cancel() }
         }
     }
 
@@ -543,6 +577,8 @@ public final class GatewaySession: Sendable {
         let entry = state.withLock { $0.tools[name] }
         let decision = decide(name)
         var record = engine.auditRecord(session: self, tool: name, decision: decision)
+        record.requestId = id.description
+        engine.publishDecision(decision, record: record)
 
         func finish(_ status: AuditRecord.Status, _ response: JSONRPCMessage) -> JSONRPCMessage {
             record.status = status
@@ -554,6 +590,18 @@ public final class GatewaySession: Sendable {
             record.resultBytes = response.result?.bytes.count ?? 0
             engine.audit(record, arguments: arguments, scopeId: decision.authScope?.id)
             return response
+        }
+
+        /// Audits a call the client cancelled, or that shutdown cut short (with the error it got).
+        func auditCancelled() {
+            record.status = .cancelled
+            record.setLatency(ContinuousClock.now - started)
+            if let reason = state.withLock({ $0.shutdownReason }) {
+                let answer = Self.shuttingDown(id: id, reason: reason)
+                record.errorCode = answer.errorCode
+                record.errorMessage = answer.errorMessage
+            }
+            engine.audit(record, arguments: arguments, scopeId: decision.authScope?.id)
         }
 
         guard entry != nil else {
@@ -586,8 +634,7 @@ public final class GatewaySession: Sendable {
                 return finish(
                     .approvalTimeout, Self.toolError(id: id, "Junction: nobody approved \(name) in time."))
             case .cancelled:
-                record.status = .cancelled
-                engine.audit(record, arguments: arguments, scopeId: decision.authScope?.id)
+                auditCancelled()
                 return .errorResponse(id: id, code: JSONRPCErrorCode.requestCancelled, message: "cancelled")
             }
         case .allow:
@@ -634,6 +681,7 @@ public final class GatewaySession: Sendable {
             } else {
                 instance = try await engine.pool.instance(for: downstream, authScopeId: scopeId, sessionId: self.id)
             }
+            engine.publishStarted(record, downstream: downstream, serverToolName: originalName)
             let response = try await instance.request("tools/call", params: forwarded, onProgress: onProgress)
             var answer = response
             answer.id = id
@@ -649,9 +697,7 @@ public final class GatewaySession: Sendable {
             return finish(isError ? .error : .ok, answer)
         } catch let error as DownstreamError {
             if case .cancelled = error {
-                record.status = .cancelled
-                record.setLatency(ContinuousClock.now - started)
-                engine.audit(record, arguments: arguments, scopeId: decision.authScope?.id)
+                auditCancelled()
                 throw error
             }
             if case .timeout = error {

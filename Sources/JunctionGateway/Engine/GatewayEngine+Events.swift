@@ -1,0 +1,47 @@
+import Foundation
+import JunctionCore
+
+/// What the engine tells its event feed (`events`).
+extension GatewayEngine {
+    /// A session decided a `tools/call`; `record` is the call's audit record so far.
+    func publishDecision(_ decision: Decision, record: AuditRecord) {
+        events.publish(
+            EventType.policyDecision,
+            EventPayload.PolicyDecision(
+                callId: record.id, sessionId: record.sessionId ?? "", clientName: record.clientName,
+                toolName: record.toolName, decision: decision.decision, reason: decision.reason,
+                workspaceId: decision.workspace?.id, workspaceName: decision.workspace?.name,
+                ruleId: decision.matchedRule?.id, ruleName: decision.matchedRule?.name,
+                serverId: decision.downstream?.id, serverName: decision.downstream?.name))
+    }
+
+    /// A call is about to be sent to `downstream` as `serverToolName`.
+    func publishStarted(_ record: AuditRecord, downstream: Downstream, serverToolName: String) {
+        events.publish(
+            EventType.toolCallStarted,
+            EventPayload.ToolCallStarted(
+                callId: record.id, sessionId: record.sessionId ?? "", clientName: record.clientName,
+                toolName: record.toolName, serverToolName: serverToolName, serverId: downstream.id,
+                serverName: downstream.name, workspaceId: record.workspaceId, startedAt: Date(),
+                requestId: record.requestId))
+    }
+
+    /// The stored catalog of `downstream` changed in `kinds`.
+    func publishIndexed(_ downstream: Downstream, catalog: Catalog, kinds: Set<CatalogEntry.Kind>) {
+        events.publish(
+            EventType.toolsIndexed,
+            EventPayload.ToolsIndexed(
+                serverId: downstream.id, serverName: downstream.name,
+                changedKinds: CatalogEntry.Kind.allCases.filter(kinds.contains), toolCount: catalog.tools.count,
+                resourceCount: catalog.resources.count, promptCount: catalog.prompts.count))
+    }
+
+    func publishStatus(_ downstream: Downstream, _ status: DownstreamPool.Status) {
+        events.publish(
+            EventType.serversChanged, EventPayload.ServerChanged(status: status, serverName: downstream.name))
+    }
+
+    func publishReload(generation: UInt64) {
+        events.publish(EventType.configReloaded, EventPayload.ConfigReloaded(generation: generation))
+    }
+}
