@@ -16,6 +16,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -497,3 +499,55 @@ class RawPeer:
             self.proc.kill()
             self.proc.wait(timeout=10)
         self._errlog.close()
+
+
+# --------------------------------------------------------------------------------------------------
+# The daemon: `junction serve` in the foreground and its HTTP API
+
+
+def serve(home: Home, *args: str) -> subprocess.Popen[str]:
+    """`junction serve --port 0` in the foreground (as a user would run it); waits until it answers."""
+    errlog = open(home.stderr_path, "a", encoding="utf-8")  # noqa: SIM115 - handed to the child
+    proc = subprocess.Popen(
+        [str(junction_bin()), "serve", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=errlog,
+        text=True,
+        env=dict(os.environ) | home.env(),
+        cwd=home.work,
+    )
+    deadline = time.monotonic() + START_TIMEOUT
+    while home.daemon_info() is None:
+        if proc.poll() is not None:
+            raise AssertionError(f"junction serve exited with {proc.returncode}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError("junction serve did not write daemon.json")
+        time.sleep(0.05)
+    return proc
+
+
+def api(home: Home, method: str, path: str, *, key: str | None = "", headers: dict[str, str] | None = None,
+        body: Any = None) -> tuple[int, Any]:  # fmt: skip
+    """One HTTP request to the daemon's TCP listener; key "" means the home's key."""
+    info = home.daemon_info()
+    assert info is not None
+    url = info["url"] + path
+    request = urllib.request.Request(url, method=method)
+    if key == "":
+        key = home.api_key()
+    if key is not None:
+        request.add_header("X-API-Key", key)
+    for name, value in (headers or {}).items():
+        request.add_header(name, value)
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, data=data, timeout=30) as response:
+            text = response.read().decode()
+            return response.status, (json.loads(text) if text else None)
+    except urllib.error.HTTPError as error:
+        text = error.read().decode()
+        return error.code, (json.loads(text) if text else None)

@@ -29,4 +29,10 @@ public enum ULID {
         }
         return String(decoding: out, as: UTF8.self)
     }
+
+    /// Whether `text` has a ULID's shape: 26 characters of the Crockford alphabet.
+    public static func isValid(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        return bytes.count == 26 && bytes.allSatisfy { alphabet.contains($0) }
+    }
 }

@@ -8,8 +8,28 @@ public func buildRouter(_ environment: ServerEnvironment) -> Router<APIContext> 
     router.add(
         middleware: AccessMiddleware(
             apiKey: environment.apiKey, allowRemote: environment.allowRemote,
-            isPublic: { path in path == "/api/v1/health" || !path.hasPrefix("/api/") }))
+            isPublic: isPublic))
     let api = router.group("api/v1")
     HealthController(environment: environment).addRoutes(to: api)
+    DryRunController(environment: environment).addRoutes(to: api)
+    SettingsController(environment: environment).addRoutes(to: api)
+    CacheController(environment: environment).addRoutes(to: api)
+    EventsController(environment: environment).addRoutes(to: api, root: router)
+    AuditController(environment: environment).addRoutes(to: api)
+    DashboardController(environment: environment).addRoutes(to: api)
+    ToolsController(environment: environment).addRoutes(to: api)
+    MetricsController(environment: environment).addRoutes(to: api, root: router)
     return router
+}
+
+/// Paths served without the key: health, the API description, and the web UI's static files.
+/// Everything under `/api/`, `/events` and `/mcp` needs it.
+func isPublic(_ path: String) -> Bool {
+    switch path {
+    case "/api/v1/health", "/api/v1/openapi.yaml", "/swagger/swagger.yaml":
+        return true
+    default:
+        let guarded = ["/api/", "/events", "/mcp", "/metrics"]
+        return !guarded.contains { path == $0 || path.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
+    }
 }

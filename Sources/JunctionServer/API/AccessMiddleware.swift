@@ -53,7 +53,7 @@ struct AccessMiddleware: RouterMiddleware {
 
     private func checkKey(_ request: Request) throws {
         let presented: String?
-        if let header = request.headers[HTTPField.Name("X-API-Key")!] {
+        if let header = request.headers[.xAPIKey] {
             presented = header
         } else if let authorization = request.headers[.authorization],
             authorization.lowercased().hasPrefix("bearer ")

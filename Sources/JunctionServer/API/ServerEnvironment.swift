@@ -10,6 +10,8 @@ public struct ServerEnvironment: Sendable {
     public let apiKey: String
     public let allowRemote: Bool
     public let startedAt: Date
+    /// Counters for `/metrics`, fed by the event feed while the daemon runs.
+    public let metrics = MetricsCollector()
     /// The HTTP URL the daemon serves, once bound (for health and `junction ui`).
     public var baseURL: String?
 

@@ -86,7 +86,7 @@ public struct Daemon: Sendable {
             router: buildRouter(environment),
             configuration: .init(address: .unixDomainSocket(path: apiSocket), serverName: "junction"),
             logger: logger)
-        let core = DaemonCore(engine: engine, listener: listener, logger: logger)
+        let core = DaemonCore(engine: engine, listener: listener, metrics: environment.metrics, logger: logger)
         try listener.start()
         let group = ServiceGroup(
             configuration: .init(
@@ -116,17 +116,21 @@ public struct Daemon: Sendable {
 struct DaemonCore: Service {
     let engine: GatewayEngine
     let listener: SocketListener
+    let metrics: MetricsCollector
     let logger: Logger
 
     func run() async throws {
-        // Cancelled below, after shutdown.
+        // Both cancelled below, after shutdown.
         let background = Task { await engine.run() }
+        let counting = Task { [engine] in await metrics.run(engine.events) }
         try? await gracefulShutdown()
         logger.info("shutting down: \(listener.sessionCount) session(s) open")
         await engine.shutdown()
         listener.stop()
         background.cancel()
+        counting.cancel()
         await background.value
+        await counting.value
     }
 }
 

@@ -49,9 +49,32 @@ public struct AuditRepository: Sendable {
         }
     }
 
+    /// Every record matching `query` up to `limit` (not clamped to a page), newest first: for
+    /// exports.
+    public func export(_ query: AuditQuery, limit: Int) throws(StoreError) -> [AuditRecord] {
+        try database.read { db in
+            try Self.filtered(query)
+                .order(Column("created_at").desc, Column("id").desc)
+                .limit(max(0, limit), offset: query.effectiveOffset)
+                .fetchAll(db)
+        }
+    }
+
     /// How many records match `query` (its limit and offset are ignored).
     public func count(_ query: AuditQuery = AuditQuery()) throws(StoreError) -> Int {
         try database.read { db in try Self.filtered(query).fetchCount(db) }
+    }
+
+    /// Records whose id sorts after `afterId` (all records when nil), oldest id first, at most
+    /// `limit` (clamped like ``AuditQuery/limit``). Ids are ULIDs, which sort by creation time: a
+    /// live feed resumes from the last id it delivered (SSE `Last-Event-ID`).
+    public func records(afterId: String?, limit: Int) throws(StoreError) -> [AuditRecord] {
+        let limit = AuditQuery(limit: limit).effectiveLimit
+        return try database.read { db in
+            var request = AuditRecord.order(Column("id"))
+            if let afterId { request = request.filter(Column("id") > afterId) }
+            return try request.limit(limit).fetchAll(db)
+        }
     }
 
     public func find(_ id: String) throws(StoreError) -> AuditRecord? {

@@ -6,9 +6,12 @@ import JunctionCore
 /// Unknown keys are refused so a typo never silently does nothing.
 public struct SettingsRepository: Sendable {
     public let database: AppDatabase
+    /// `JUNCTION_<KEY>` variables override stored values (read, not written).
+    let environment: [String: String]
 
-    public init(_ database: AppDatabase) {
+    public init(_ database: AppDatabase, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.database = database
+        self.environment = environment
     }
 
     /// A known setting.
@@ -67,11 +70,47 @@ public struct SettingsRepository: Sendable {
         return definition
     }
 
-    /// One setting's effective value as JSON text, and whether it is the default.
+    /// One setting's effective value as JSON text, and where it comes from.
     public struct Value: Sendable, Equatable {
+        /// Defaults < database < environment: the first that has the key wins from the right.
+        public enum Source: String, Sendable, Codable {
+            case `default`
+            case database
+            case environment
+        }
+
         public var key: String
         public var json: String
         public var isDefault: Bool
+        public var source: Source
+
+        public init(key: String, json: String, isDefault: Bool, source: Source? = nil) {
+            self.key = key
+            self.json = json
+            self.isDefault = isDefault
+            self.source = source ?? (isDefault ? .default : .database)
+        }
+    }
+
+    /// The environment variable that overrides `key`: `JUNCTION_` and the key in capitals.
+    public static func environmentVariable(for key: String) -> String { "JUNCTION_" + key.uppercased() }
+
+    /// The override of `key` from the environment as JSON text, if set and acceptable. A bare
+    /// word (`JUNCTION_LOG_LEVEL=debug`) is read as a string.
+    func environmentOverride(_ definition: Definition) -> Value? {
+        guard let raw = environment[Self.environmentVariable(for: definition.key)] else { return nil }
+        let decoded =
+            (try? JSONDecoder().decode(JSONValue.self, from: Data(raw.utf8))) ?? JSONValue.string(raw)
+        guard definition.check(decoded) == nil, let json = Self.normalizedJSON(decoded) else { return nil }
+        return Value(key: definition.key, json: json, isDefault: false, source: .environment)
+    }
+
+    static func normalizedJSON(_ value: JSONValue) -> String? {
+        var normalized = value
+        if case .double = value, let integer = value.integerValue { normalized = .integer(integer) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(normalized)).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Every known setting with its effective value.
@@ -84,6 +123,7 @@ public struct SettingsRepository: Sendable {
                 uniquingKeysWith: { first, _ in first })
         }
         return Self.definitions.map { definition in
+            if let override = environmentOverride(definition) { return override }
             if let json = stored[definition.key] { return Value(key: definition.key, json: json, isDefault: false) }
             return Value(key: definition.key, json: definition.defaultJSON, isDefault: true)
         }
@@ -91,6 +131,7 @@ public struct SettingsRepository: Sendable {
 
     public func get(_ key: String) throws(StoreError) -> Value {
         let definition = try Self.definition(key)
+        if let override = environmentOverride(definition) { return override }
         let stored = try database.read { db in
             try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = ?", arguments: [key])
         }
@@ -100,28 +141,39 @@ public struct SettingsRepository: Sendable {
     /// Validates and stores a JSON value.
     @discardableResult
     public func set(_ key: String, json: String) throws(StoreError) -> Value {
-        let definition = try Self.definition(key)
         guard let decoded = try? JSONDecoder().decode(JSONValue.self, from: Data(json.utf8)) else {
+            _ = try Self.definition(key)
             throw .invalid(ValidationError(field: key, message: "setting '\(key)': value is not valid JSON: \(json)"))
         }
-        if let expected = definition.check(decoded) {
-            throw .invalid(ValidationError(field: key, message: "setting '\(key)' must be \(expected), got \(json)"))
+        return try setAll([key: decoded])[0]
+    }
+
+    /// Validates every value, then stores them all in one transaction, or none.
+    @discardableResult
+    public func setAll(_ values: [String: JSONValue]) throws(StoreError) -> [Value] {
+        var accepted: [Value] = []
+        for (key, value) in values.sorted(by: { $0.key < $1.key }) {
+            let definition = try Self.definition(key)
+            // Store one spelling per value: a whole number given as 2048.0 is kept as 2048.
+            let json = Self.normalizedJSON(value) ?? "null"
+            if let expected = definition.check(value) {
+                throw .invalid(
+                    ValidationError(field: key, message: "setting '\(key)' must be \(expected), got \(json)"))
+            }
+            accepted.append(Value(key: key, json: json, isDefault: false))
         }
-        // Store one spelling per value: a whole number given as 2048.0 is kept as 2048.
-        var normalized = decoded
-        if case .double = decoded, let integer = decoded.integerValue { normalized = .integer(integer) }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let json = (try? encoder.encode(normalized)).map { String(decoding: $0, as: UTF8.self) } ?? json
+        let now = Date()
         try database.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
-                    ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
-                    """,
-                arguments: [key, json, Date()])
+            for value in accepted {
+                try db.execute(
+                    sql: """
+                        INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
+                        ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
+                        """,
+                    arguments: [value.key, value.json, now])
+            }
         }
-        return Value(key: key, json: json, isDefault: false)
+        return accepted
     }
 
     /// Returns a setting to its default.

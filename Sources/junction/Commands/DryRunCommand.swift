@@ -38,22 +38,8 @@ struct DryRunCommand: ParsableCommand {
             }
         }
         let context = try CLIContext.open()
-        let resolver = RouteResolver(config: try RoutingConfigLoader(context.database).load())
-        let decision: Decision
-        if let workspace {
-            let named = try context.workspaces.get(workspace)
-            guard let found = resolver.resolve(tool: tool, workspaceName: named.name, trace: true) else {
-                throw StoreError.notFound(kind: "workspace", key: workspace)
-            }
-            decision = found
-        } else {
-            let root = absolutePath(cwd ?? FileManager.default.currentDirectoryPath)
-            do {
-                decision = resolver.resolve(tool: tool, clientRoot: try PathNormalizer.normalize(root), trace: true)
-            } catch {
-                throw CLIError("invalid --cwd '\(root)': \(error)")
-            }
-        }
+        let root = workspace == nil ? absolutePath(cwd ?? FileManager.default.currentDirectoryPath) : nil
+        let decision = try DryRun.decide(context.database, tool: tool, workspace: workspace, clientRoot: root)
         if output.json { return try Output.json(decision) }
         printDecision(decision)
     }

@@ -1,0 +1,9 @@
+import HTTPTypes
+
+extension HTTPField.Name {
+    // Each literal is a valid field name (an RFC 9110 token), so the failable initializer cannot
+    // fail; the fallbacks only satisfy the type checker.
+    static let xAPIKey = HTTPField.Name("X-API-Key") ?? .authorization
+    static let lastEventID = HTTPField.Name("Last-Event-ID") ?? .ifNoneMatch
+    static let xAccelBuffering = HTTPField.Name("X-Accel-Buffering") ?? .cacheControl
+}
