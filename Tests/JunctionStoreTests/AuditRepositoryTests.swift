@@ -128,6 +128,7 @@ struct AuditRepositoryTests {
         #expect(try store.audit.query().count == 100)
         #expect(try store.audit.query(AuditQuery(limit: 5000)).count == 1000)
         #expect(AuditQuery(limit: 5000).effectiveLimit == 1000)
+        #expect(try store.audit.records(afterId: nil, limit: 5000).count == 1000)
         #expect(try store.audit.count() == 1005)
     }
 
@@ -156,6 +157,33 @@ struct AuditRepositoryTests {
         #expect(try ids(AuditQuery(sessionId: "nope")).isEmpty)
         #expect(try store.audit.count(AuditQuery(toolName: "gh__a")) == 3)
         #expect(try store.audit.count(AuditQuery(workspaceId: "w2", status: .error)) == 1)
+    }
+
+    @Test("records after an id come in ascending id order, a page at a time, so a live feed can resume")
+    func recordsAfterId() throws {
+        try store.audit.insert([
+            Self.record("01C", at: 3), Self.record("01A", at: 1), Self.record("01E", at: 5),
+            Self.record("01B", at: 2), Self.record("01D", at: 4),
+        ])
+        let all = ["01A", "01B", "01C", "01D", "01E"]
+        #expect(try store.audit.records(afterId: nil, limit: 10).map(\.id) == all)
+        #expect(try store.audit.records(afterId: "01B", limit: 2).map(\.id) == ["01C", "01D"])
+        #expect(try store.audit.records(afterId: "01BZ", limit: 10).map(\.id) == ["01C", "01D", "01E"])
+        #expect(try store.audit.records(afterId: "01E", limit: 10).isEmpty)
+        #expect(try store.audit.records(afterId: nil, limit: 0).map(\.id) == ["01A"])
+
+        // Resuming from the last id delivered, page by page, delivers each record once.
+        var delivered: [String] = []
+        var lastId: String?
+        while true {
+            let page = try store.audit.records(afterId: lastId, limit: 2)
+            guard let last = page.last else { break }
+            delivered += page.map(\.id)
+            lastId = last.id
+        }
+        #expect(delivered == all)
+        try store.audit.insert([Self.record("01F", at: 6)])
+        #expect(try store.audit.records(afterId: lastId, limit: 2).map(\.id) == ["01F"])
     }
 
     @Test("prune deletes records older than the cutoff and says how many")

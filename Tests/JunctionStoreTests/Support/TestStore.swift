@@ -22,6 +22,7 @@ struct TestStore {
     var catalog: CatalogRepository { CatalogRepository(database) }
     var audit: AuditRepository { AuditRepository(database) }
     var sessions: SessionRepository { SessionRepository(database) }
+    var dashboard: DashboardRepository { DashboardRepository(database) }
 
     func scopes(box: SecretBox? = TestStore.box) -> AuthScopeRepository {
         AuthScopeRepository(database, box: box)
