@@ -2,14 +2,24 @@ import JunctionCore
 
 /// A tool call whose routing decision is `approve`, waiting for a person.
 public struct ApprovalRequest: Sendable {
+    /// The approval's id (also the audit record's `approval_id`).
+    public var id: String
     public var sessionId: String
     public var clientName: String?
     public var toolName: String
     public var decision: Decision
     /// The call's arguments, redacted.
     public var arguments: RawJSON?
+    /// Tells the client the call is still waiting (a progress notification, when the client sent
+    /// a progress token), so its own request timeout does not fire.
+    public var progress: (@Sendable (_ message: String) -> Void)?
 
-    public init(sessionId: String, clientName: String?, toolName: String, decision: Decision, arguments: RawJSON?) {
+    public init(
+        id: String = ULID.make(), sessionId: String, clientName: String?, toolName: String, decision: Decision,
+        arguments: RawJSON?, progress: (@Sendable (_ message: String) -> Void)? = nil
+    ) {
+        self.id = id
+        self.progress = progress
         self.sessionId = sessionId
         self.clientName = clientName
         self.toolName = toolName

@@ -31,7 +31,7 @@ public final class GatewayEngine: Sendable {
     /// What happens in the engine, for the daemon's event streams: calls as they are decided,
     /// started and completed (audited), catalogs indexed, servers changing state, reloads.
     /// ``shutdown(reason:)`` closes it.
-    public let events = EventBus()
+    public let events: EventBus
     private let readOnlyTTL = Mutex(5)
 
     /// Seconds results of `readOnlyHint` tools are reused (setting `read_only_cache_ttl_sec`).
@@ -41,6 +41,7 @@ public final class GatewayEngine: Sendable {
         home: JunctionHome,
         database: AppDatabase,
         approvals: any ApprovalGate = RefusingApprovalGate(),
+        events: EventBus = EventBus(),
         audit: @escaping @Sendable (AuditRecord) -> Void = { _ in }
     ) throws {
         // Writing to a child that died must be an error to handle, not a signal that kills us.
@@ -48,6 +49,7 @@ public final class GatewayEngine: Sendable {
         self.home = home
         self.database = database
         self.approvals = approvals
+        self.events = events
         self.auditObserver = audit
         self.auditWriter = AuditWriter(repository: AuditRepository(database))
         self.sessionRecords = SessionRepository(database)
@@ -203,6 +205,7 @@ public final class GatewayEngine: Sendable {
     func sessionClosed(_ session: GatewaySession) {
         sessions.withLock { $0[session.id] = nil }
         _ = try? sessionRecords.close(session.id)
+        (approvals as? ApprovalQueue)?.sessionEnded(session.id)
         // Short: stops the session's own servers; ends by itself.
         Task { await pool.endSession(session.id) }
     }

@@ -12,6 +12,11 @@ public enum EventType {
     public static let toolsIndexed = "tools.indexed"
     /// A server's pool status changed: ``EventPayload/ServerChanged``.
     public static let serversChanged = "servers.changed"
+    /// A call was parked for approval: the pending `Approval`.
+    public static let approvalRequested = "approval.requested"
+    /// A parked call was approved, denied, timed out, cancelled or expired: the `Approval` in its
+    /// final state, with `rule` when approving created one.
+    public static let approvalResolved = "approval.resolved"
     /// Routing reloaded a changed configuration: ``EventPayload/ConfigReloaded``.
     public static let configReloaded = "config.reloaded"
 

@@ -620,10 +620,27 @@ public final class GatewaySession: Sendable {
                     message: "Junction denied \(name): \(decision.reason). "
                         + "Change the rule with junction route (see junction dry-run \(name))."))
         case .approve:
+            let approvalId = ULID.make()
+            record.approvalId = approvalId
+            var progress: (@Sendable (String) -> Void)?
+            if let clientToken = params["_meta"]?["progressToken"] {
+                let ticks = Mutex(0)
+                progress = { [self] message in
+                    let tick = ticks.withLock { count -> Int in
+                        count += 1
+                        return count
+                    }
+                    let update = RawJSON(object: [
+                        ("progressToken", clientToken), ("progress", RawJSON(integer: tick)),
+                        ("message", RawJSON(string: message)),
+                    ])
+                    notify("notifications/progress", params: update)
+                }
+            }
             let outcome = await engine.approvals.decide(
                 ApprovalRequest(
-                    sessionId: self.id, clientName: clientName, toolName: name, decision: decision,
-                    arguments: arguments.map(engine.redact)))
+                    id: approvalId, sessionId: self.id, clientName: clientName, toolName: name, decision: decision,
+                    arguments: arguments.map(engine.redact), progress: progress))
             switch outcome {
             case .approved:
                 break

@@ -22,6 +22,7 @@ public func buildRouter(_ environment: ServerEnvironment) -> Router<APIContext> 
     AuditController(environment: environment).addRoutes(to: api)
     DashboardController(environment: environment).addRoutes(to: api)
     ToolsController(environment: environment).addRoutes(to: api)
+    ApprovalsController(environment: environment).addRoutes(to: api)
     MetricsController(environment: environment).addRoutes(to: api, root: router)
     return router
 }

@@ -7,6 +7,8 @@ import JunctionStore
 /// database, routing, pool, caches and event feed) plus the daemon's own facts.
 public struct ServerEnvironment: Sendable {
     public let engine: GatewayEngine
+    /// The engine's approval queue, when it runs one (the daemon does).
+    public let approvals: ApprovalQueue?
     public let apiKey: String
     public let allowRemote: Bool
     public let startedAt: Date
@@ -17,6 +19,7 @@ public struct ServerEnvironment: Sendable {
 
     public init(engine: GatewayEngine, apiKey: String, allowRemote: Bool = false, startedAt: Date = Date()) {
         self.engine = engine
+        self.approvals = engine.approvals as? ApprovalQueue
         self.apiKey = apiKey
         self.allowRemote = allowRemote
         self.startedAt = startedAt

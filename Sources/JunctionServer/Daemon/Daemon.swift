@@ -47,7 +47,11 @@ public struct Daemon: Sendable {
         defer { lock.release() }
 
         let database = try AppDatabase.open(path: home.databasePath)
-        let engine = try GatewayEngine(home: home, database: database)
+        let events = EventBus()
+        let approvals = ApprovalQueue(database: database, events: events)
+        let expired = approvals.expireStale()
+        if expired > 0 { logger.info("\(expired) approval(s) left pending by the last run are now expired") }
+        let engine = try GatewayEngine(home: home, database: database, approvals: approvals, events: events)
         await engine.prepare()
         let apiKey = try APIKey.load(home: home)
         let runDirectory = home.file("run")
