@@ -158,3 +158,43 @@ def test_streams_end_when_the_daemon_shuts_down(home: Home) -> None:
     audit_closing = audit.until(lambda e: e.event == "stream.closed")
     assert audit_closing[-1].event == "stream.closed"
     assert daemon.wait(timeout=START_TIMEOUT) == 0
+
+
+async def test_audit_resume_follows_write_order_not_start_order(home: Home) -> None:
+    """A slow call gets its id when it starts and is written when it ends: resuming after a
+    quicker call that ended first must still deliver it."""
+    import anyio
+
+    daemon = serve(home)
+    try:
+        stream = SSEStream(url(home), "/api/v1/audit/stream", home.api_key())
+        async with gateway(home, cwd=home.work / "ws" / "A", daemon=True) as session:
+            await session.list_tools()
+            started = anyio.Event()
+
+            async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+                started.set()
+
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(
+                    lambda: session.call_tool("fixture__slow", {"seconds": 1}, progress_callback=on_progress)
+                )
+                await started.wait()
+                await session.call_tool("fixture__echo", {"text": "quick"})
+        first = stream.until(lambda e: e.event == "audit")[-1]
+        second = stream.until(lambda e: e.event == "audit")[-1]
+        stream.close()
+        assert first.json()["tool_name"] == "fixture__echo"
+        assert second.json()["tool_name"] == "fixture__slow"
+        assert (second.id or "") < (first.id or ""), "the slow call's id is older"
+        resumed = SSEStream(url(home), "/api/v1/audit/stream", home.api_key(), last_event_id=first.id)
+        replay = resumed.until(lambda e: e.event == "audit")[-1]
+        assert replay.id == second.id
+        resumed.close()
+        unknown = SSEStream(url(home), "/api/v1/audit/stream", home.api_key(),
+                            last_event_id="01ARZ3NDEKTSV4RRFFQ69G5FAV")  # fmt: skip
+        assert unknown.until(lambda e: e.event == "stream.gap")
+        unknown.close()
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(timeout=START_TIMEOUT)

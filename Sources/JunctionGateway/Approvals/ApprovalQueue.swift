@@ -34,6 +34,8 @@ public final class ApprovalQueue: ApprovalGate, Sendable {
     private struct Waiter {
         var continuation: CheckedContinuation<ApprovalOutcome, Never>
         var tasks: [Task<Void, Never>]
+        /// The waiting call's session (the stored row may not name it: see ApprovalRepository).
+        var sessionId: String
     }
 
     private struct SessionTool: Hashable {
@@ -115,7 +117,7 @@ public final class ApprovalQueue: ApprovalGate, Sendable {
                     }
                 })
         }
-        waiters.withLock { $0[id] = Waiter(continuation: continuation, tasks: tasks) }
+        waiters.withLock { $0[id] = Waiter(continuation: continuation, tasks: tasks, sessionId: request.sessionId) }
         do {
             try repository.create(approval)
         } catch {
@@ -184,7 +186,7 @@ public final class ApprovalQueue: ApprovalGate, Sendable {
                 case .none:
                     break
                 case .session:
-                    if let sessionId = approval.sessionId ?? current.sessionId {
+                    if let sessionId = waiters.withLock({ $0[id]?.sessionId }) ?? approval.sessionId {
                         remembered.withLock {
                             _ = $0.insert(SessionTool(sessionId: sessionId, toolName: approval.toolName))
                         }

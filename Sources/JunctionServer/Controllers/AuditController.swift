@@ -7,7 +7,8 @@ import JunctionStore
 /// The audit trail: `GET /api/v1/audit` (filters and pages, newest first), `GET
 /// /api/v1/audit/{id}`, `GET /api/v1/audit/export?format=jsonl|csv` (the filtered records as a
 /// download), and `GET /api/v1/audit/stream` (SSE of records as they are written; ids are audit
-/// row ids, so `Last-Event-ID` resumes from the database without a gap).
+/// record ids, and `Last-Event-ID` resumes from the database in the order records were written,
+/// so a slow call that finishes late is not skipped).
 struct AuditController {
     let environment: ServerEnvironment
 
@@ -101,18 +102,26 @@ struct AuditController {
         // records already replayed are skipped when they come by live.
         let subscription = environment.engine.events.subscribe(types: [EventType.toolCallCompleted])
         let repository = AuditRepository(environment.database)
+        let writer = environment.engine.auditWriter
         return ServerSentEvents.response { sink in
             var replayed: Set<String> = []
             if let resumeAfter {
+                // Whatever was delivered live before the client went away is in the database.
+                _ = await writer.flush()
                 var cursor = resumeAfter
                 while !Task.isCancelled {
-                    guard let page = try? repository.records(afterId: cursor, limit: 500), !page.isEmpty else { break }
+                    guard let page = try? repository.records(writtenAfter: cursor, limit: 500) else {
+                        let notice =
+                            #"{"reason":"the record to resume after is unknown (pruned?); live records follow"}"#
+                        sink.send(id: nil, event: EventType.streamGap, data: Array(notice.utf8))
+                        break
+                    }
                     for record in page {
                         guard let data = try? APICoding.encoder.encode(record) else { continue }
                         guard sink.send(id: record.id, event: "audit", data: data) else { return }
                         replayed.insert(record.id)
                     }
-                    guard let last = page.last else { break }
+                    guard page.count == 500, let last = page.last else { break }
                     cursor = last.id
                 }
             }

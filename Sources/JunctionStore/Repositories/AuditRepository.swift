@@ -77,6 +77,23 @@ public struct AuditRepository: Sendable {
         }
     }
 
+    /// Records written after the one with id `afterId`, in the order they were written, at most
+    /// `limit` (clamped like ``AuditQuery/limit``); nil when no record has that id. Ids are given
+    /// when a call starts and records are written when it ends, so write order — not id order —
+    /// is what a live feed resuming from its last delivered record must follow.
+    public func records(writtenAfter afterId: String, limit: Int) throws(StoreError) -> [AuditRecord]? {
+        let limit = AuditQuery(limit: limit).effectiveLimit
+        return try database.read { db in
+            guard
+                let rowid = try Int64.fetchOne(
+                    db, sql: "SELECT rowid FROM audit_records WHERE id = ?", arguments: [afterId])
+            else { return nil }
+            return try AuditRecord.fetchAll(
+                db, sql: "SELECT * FROM audit_records WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                arguments: [rowid, limit])
+        }
+    }
+
     public func find(_ id: String) throws(StoreError) -> AuditRecord? {
         try database.read { db in try AuditRecord.fetchOne(db, key: id) }
     }
