@@ -77,6 +77,8 @@ extension APIError {
             return from(error)
         case let error as DecodingError:
             return from(error)
+        case is NIOTooManyBytesError:
+            return APIError(.contentTooLarge, code: "too_large", "the request body is too large")
         case let error as HTTPError:
             switch error.status {
             case .contentTooLarge:
