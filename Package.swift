@@ -87,7 +87,7 @@ let package = Package(
         .testTarget(
             name: "JunctionServerTests",
             dependencies: [
-                "JunctionServer", "JunctionGateway", "JunctionStore",
+                "JunctionServer", "JunctionGateway", "JunctionStore", "JunctionInstall",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -23,6 +23,7 @@ public func buildRouter(_ environment: ServerEnvironment) -> Router<APIContext> 
     DashboardController(environment: environment).addRoutes(to: api)
     ToolsController(environment: environment).addRoutes(to: api)
     ApprovalsController(environment: environment).addRoutes(to: api)
+    InstallController(environment: environment).addRoutes(to: api)
     MetricsController(environment: environment).addRoutes(to: api, root: router)
     return router
 }

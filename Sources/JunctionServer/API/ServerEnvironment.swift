@@ -1,6 +1,7 @@
 import Foundation
 import JunctionCore
 import JunctionGateway
+import JunctionInstall
 import JunctionStore
 
 /// What the admin API's controllers work with: the daemon's engine (and through it the
@@ -12,6 +13,8 @@ public struct ServerEnvironment: Sendable {
     public let apiKey: String
     public let allowRemote: Bool
     public let startedAt: Date
+    /// Where the user's AI clients keep their configuration (a sandbox in tests).
+    public var clients: ClientEnvironment = .current()
     /// Counters for `/metrics`, fed by the event feed while the daemon runs.
     public let metrics = MetricsCollector()
     /// The HTTP URL the daemon serves, once bound (for health and `junction ui`).

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import JunctionCore
 import JunctionGateway
+import JunctionInstall
 import JunctionStore
 import NIOCore
 import Testing
@@ -27,7 +28,12 @@ final class APIHarness: Sendable {
         try home.ensureExists()
         database = try AppDatabase.open(path: home.databasePath)
         engine = try GatewayEngine(home: home, database: database)
-        environment = ServerEnvironment(engine: engine, apiKey: Self.key, allowRemote: allowRemote)
+        var environment = ServerEnvironment(engine: engine, apiKey: Self.key, allowRemote: allowRemote)
+        // Client configuration lives in a sandbox: no test touches the real home folder.
+        environment.clients = ClientEnvironment(
+            platform: .linux,
+            variables: ["HOME": directory.file("user"), "XDG_CONFIG_HOME": directory.file("user/.config")])
+        self.environment = environment
     }
 
     /// Runs `body` with a client of the router; requests carry the API key unless `authorized`
