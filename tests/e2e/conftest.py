@@ -116,3 +116,18 @@ def reference(git_repo: Path) -> dict[str, Any]:
 def pytest_report_header(config: pytest.Config) -> list[str]:
     binary = harness.junction_bin()
     return [f"junction: {binary} (a fresh JUNCTION_HOME per test)", f"python: {harness.PYTHON}"]
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Headless Chromium (selenium); closed after the test."""
+    import web
+
+    available, reason = web.browser_available()
+    if not available:
+        raise RuntimeError(reason)
+    driver = web.make_browser()
+    try:
+        yield driver
+    finally:
+        driver.quit()

@@ -6,4 +6,7 @@ extension HTTPField.Name {
     static let xAPIKey = HTTPField.Name("X-API-Key") ?? .authorization
     static let lastEventID = HTTPField.Name("Last-Event-ID") ?? .ifNoneMatch
     static let xAccelBuffering = HTTPField.Name("X-Accel-Buffering") ?? .cacheControl
+    static let xFrameOptions = HTTPField.Name("X-Frame-Options") ?? .cacheControl
+    static let referrerPolicy = HTTPField.Name("Referrer-Policy") ?? .cacheControl
+    static let xContentTypeOptions = HTTPField.Name("X-Content-Type-Options") ?? .cacheControl
 }

@@ -1,0 +1,6 @@
+// The audit page.
+import { h } from "../api.js";
+
+export async function render(view) {
+  view.append(h("h1", {}, "audit"));
+}

@@ -1,0 +1,6 @@
+// The dashboard page.
+import { h } from "../api.js";
+
+export async function render(view) {
+  view.append(h("h1", {}, "dashboard"));
+}

@@ -1,0 +1,6 @@
+// The dry-run page.
+import { h } from "../api.js";
+
+export async function render(view) {
+  view.append(h("h1", {}, "dry-run"));
+}

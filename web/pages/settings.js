@@ -1,0 +1,6 @@
+// The settings page.
+import { h } from "../api.js";
+
+export async function render(view) {
+  view.append(h("h1", {}, "settings"));
+}
