@@ -3,27 +3,26 @@ import JunctionCore
 
 /// What the engine tells its event feed (`events`).
 extension GatewayEngine {
-    /// A session decided a `tools/call`; `record` is the call's audit record so far.
+    /// A session decided a `tools/call`; `record` is the call's audit record so far. Encoded and
+    /// published on the audit queue, off the call's path, in order with the call's other events.
     func publishDecision(_ decision: Decision, record: AuditRecord) {
-        events.publish(
-            EventType.policyDecision,
-            EventPayload.PolicyDecision(
-                callId: record.id, sessionId: record.sessionId ?? "", clientName: record.clientName,
-                toolName: record.toolName, decision: decision.decision, reason: decision.reason,
-                workspaceId: decision.workspace?.id, workspaceName: decision.workspace?.name,
-                ruleId: decision.matchedRule?.id, ruleName: decision.matchedRule?.name,
-                serverId: decision.downstream?.id, serverName: decision.downstream?.name))
+        let payload = EventPayload.PolicyDecision(
+            callId: record.id, sessionId: record.sessionId ?? "", clientName: record.clientName,
+            toolName: record.toolName, decision: decision.decision, reason: decision.reason,
+            workspaceId: decision.workspace?.id, workspaceName: decision.workspace?.name,
+            ruleId: decision.matchedRule?.id, ruleName: decision.matchedRule?.name,
+            serverId: decision.downstream?.id, serverName: decision.downstream?.name)
+        redactionQueue.async { [events] in events.publish(EventType.policyDecision, payload) }
     }
 
-    /// A call is about to be sent to `downstream` as `serverToolName`.
+    /// A call is about to be sent to `downstream` as `serverToolName` (published like the decision).
     func publishStarted(_ record: AuditRecord, downstream: Downstream, serverToolName: String) {
-        events.publish(
-            EventType.toolCallStarted,
-            EventPayload.ToolCallStarted(
-                callId: record.id, sessionId: record.sessionId ?? "", clientName: record.clientName,
-                toolName: record.toolName, serverToolName: serverToolName, serverId: downstream.id,
-                serverName: downstream.name, workspaceId: record.workspaceId, startedAt: Date(),
-                requestId: record.requestId))
+        let payload = EventPayload.ToolCallStarted(
+            callId: record.id, sessionId: record.sessionId ?? "", clientName: record.clientName,
+            toolName: record.toolName, serverToolName: serverToolName, serverId: downstream.id,
+            serverName: downstream.name, workspaceId: record.workspaceId, startedAt: Date(),
+            requestId: record.requestId)
+        redactionQueue.async { [events] in events.publish(EventType.toolCallStarted, payload) }
     }
 
     /// The stored catalog of `downstream` changed in `kinds`.

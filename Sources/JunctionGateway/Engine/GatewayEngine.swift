@@ -25,7 +25,8 @@ public final class GatewayEngine: Sendable {
     let catalogRecords: CatalogRepository
     private let redactors = Mutex<[String: Redactor]>([:])
     private let storedCatalogs = Mutex<[String: Catalog]>([:])
-    private let redactionQueue = DispatchQueue(label: "junction.audit.redaction")
+    /// Serial: redaction, audit queuing and call events, off the calls' path and in order.
+    let redactionQueue = DispatchQueue(label: "junction.audit.redaction")
     /// Tier 2: results of read-only calls.
     public let resultCache = ToolResultCache()
     /// What happens in the engine, for the daemon's event streams: calls as they are decided,
