@@ -1,5 +1,5 @@
-"""tools/call round trips: the minimal server called directly vs through `junction stdio --embedded`,
-measured side by side in one run (alternating, several repetitions), reported as medians.
+"""tools/call round trips: the minimal server called directly, through `junction stdio --embedded`,
+and through `junction stdio` and the daemon (`junction serve`), measured side by side in one run (alternating, several repetitions), reported as medians.
 
 Usage: python3 calls.py JUNCTION_BIN [--calls N] [--repetitions R]
 """
@@ -81,16 +81,31 @@ def main():
     gateway = Peer([args.junction, "stdio", "--embedded"], env=env)
     gateway.initialize()
     gateway.request("tools/list")
+    daemon = subprocess.Popen([args.junction, "serve", "--port", "0"], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while not os.path.exists(os.path.join(home, "daemon.json")):
+        if time.monotonic() > deadline or daemon.poll() is not None:
+            raise RuntimeError("junction serve did not start")
+        time.sleep(0.05)
+    through_daemon = Peer([args.junction, "stdio"], env=env)
+    through_daemon.initialize()
+    through_daemon.request("tools/list")
     warmup = max(100, args.calls // 10)
     measure(direct, "echo", warmup)
     measure(gateway, "mini__echo", warmup)
+    measure(through_daemon, "mini__echo", warmup)
 
-    results = {"direct": [], "junction stdio --embedded": []}
+    results = {"direct": [], "junction stdio --embedded": [], "junction stdio → daemon": []}
     for _ in range(args.repetitions):
         results["direct"].append(measure(direct, "echo", args.calls))
         results["junction stdio --embedded"].append(measure(gateway, "mini__echo", args.calls))
+        results["junction stdio → daemon"].append(measure(through_daemon, "mini__echo", args.calls))
     direct.close()
     gateway.close()
+    through_daemon.close()
+    daemon.terminate()
+    daemon.wait(timeout=30)
 
     base_p50 = statistics.median(p50 for p50, _ in results["direct"])
     print(f"| path | p50 | p99 | p50 overhead |")
