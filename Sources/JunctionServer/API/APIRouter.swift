@@ -25,6 +25,7 @@ public func buildRouter(_ environment: ServerEnvironment) -> Router<APIContext> 
     ApprovalsController(environment: environment).addRoutes(to: api)
     InstallController(environment: environment).addRoutes(to: api)
     MetricsController(environment: environment).addRoutes(to: api, root: router)
+    OpenAPIController().addRoutes(to: api, root: router)
     WebController().addRoutes(to: router)
     return router
 }
