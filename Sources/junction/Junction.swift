@@ -19,6 +19,7 @@ struct Junction: AsyncParsableCommand {
             ScopeCommand.self,
             SettingsCommand.self,
             DryRunCommand.self,
+            ApprovalsCommand.self,
             StdioCommand.self,
             ServeCommand.self,
             UICommand.self,

@@ -39,6 +39,9 @@ do {
 } catch let error as DaemonError {
     Output.printError(error.description)
     exit(1)
+} catch let error as LocalAPIError {
+    Output.printError(error.description)
+    exit(1)
 } catch let error as JunctionCore.ValidationError {
     Output.printError(error.description)
     exit(1)
