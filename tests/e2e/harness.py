@@ -529,9 +529,14 @@ def serve(home: Home, *args: str) -> subprocess.Popen[str]:
 
 def api(home: Home, method: str, path: str, *, key: str | None = "", headers: dict[str, str] | None = None,
         body: Any = None) -> tuple[int, Any]:  # fmt: skip
-    """One HTTP request to the daemon's TCP listener; key "" means the home's key."""
+    """One HTTP request to the daemon's TCP listener; key "" means the home's key. A daemon that
+    `junction stdio` just started serves MCP before its HTTP listener is up: wait for it."""
     info = home.daemon_info()
-    assert info is not None
+    deadline = time.monotonic() + START_TIMEOUT
+    while info is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+        info = home.daemon_info()
+    assert info is not None, "no daemon.json: the daemon's HTTP listener did not come up"
     url = info["url"] + path
     request = urllib.request.Request(url, method=method)
     if key == "":
