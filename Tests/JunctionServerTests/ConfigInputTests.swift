@@ -69,7 +69,8 @@ struct ConfigInputTests {
         let harness = try APIHarness()
         try Self.seed(harness)
         let odd: [Any] = [
-            NSNull(), true, -1, 1e300, 9_223_372_036_854_775_807, 1.5, "", "/", "../..",
+            NSNull(), true, -1, 1e300, 9_223_372_036_854_775_807, 1.5, "", "/", "../..", "\u{0}", "\u{0}x",
+            ["k": "\u{0}"], ["\u{0}"],
             String(repeating: "x", count: 5000),
             [Any](), [String: Any](), ["k": NSNull()], ["a", 1],
         ]

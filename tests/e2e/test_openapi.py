@@ -314,9 +314,14 @@ def fuzz(
         "--report-ndjson-path", str(report),
         "--no-color",
     ]  # fmt: skip
-    proc = subprocess.run(
-        command, capture_output=True, text=True, cwd=home.work, timeout=FUZZ_TIMEOUT, stdin=subprocess.DEVNULL
-    )
+    try:
+        proc = subprocess.run(
+            command, capture_output=True, text=True, cwd=home.work, timeout=FUZZ_TIMEOUT, stdin=subprocess.DEVNULL
+        )
+    except subprocess.TimeoutExpired as timeout:
+        out = timeout.stdout or ""
+        partial = out.decode(errors="replace") if isinstance(out, bytes) else out
+        raise AssertionError(f"schemathesis ({name}) ran over {FUZZ_TIMEOUT} s:\n{partial[-30000:]}") from None
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, f"schemathesis ({name}) found problems:\n{output[-30000:]}"
     return operations_in(report)

@@ -156,6 +156,7 @@ struct DownstreamController {
             instanceMode: try body.instanceMode.map(Self.instanceMode) ?? .shared,
             idleTimeoutSec: body.idleTimeoutSec?.value ?? Downstream.defaultIdleTimeoutSec,
             callTimeoutSec: body.callTimeoutSec?.value ?? Downstream.defaultCallTimeoutSec, tags: body.tags ?? [:])
+        try Self.refuseNUL(downstream)
         return EditedResponse(status: .created, response: try await item(repository.create(downstream)))
     }
 
@@ -184,6 +185,7 @@ struct DownstreamController {
         } else if downstream.url == nil, downstream.command != nil {
             downstream.transport = .stdio
         }
+        try Self.refuseNUL(downstream)
         let saved = try repository.update(downstream)
         var unchanged = stored
         unchanged.updatedAt = saved.updatedAt
@@ -203,6 +205,20 @@ struct DownstreamController {
         Item(
             downstream: downstream, status: await pool.status(of: downstream),
             toolCount: try catalog.counts(of: .tool)[downstream.id] ?? 0)
+    }
+
+    /// A NUL ends a string for SQLite (a command of one would fail the table's checks as a 500)
+    /// and for exec (`a\0b` would run `a`): the command, URL, folder, arguments and values of a
+    /// server hold none.
+    private static func refuseNUL(_ downstream: Downstream) throws {
+        var fields = [("command", downstream.command), ("url", downstream.url), ("cwd", downstream.cwd)]
+            .compactMap { field, value in value.map { (field, $0) } }
+        fields += downstream.args.enumerated().map { ("args[\($0.offset)]", $0.element) }
+        fields += downstream.env.sorted { $0.key < $1.key }.map { ("env.\($0.key)", $0.value) }
+        fields += downstream.headers.sorted { $0.key < $1.key }.map { ("headers.\($0.key)", $0.value) }
+        if let (field, _) = fields.first(where: { $0.1.unicodeScalars.contains("\0") }) {
+            throw APIError.badRequest("\(field) must not contain a NUL character", field: field)
+        }
     }
 
     private static func nonEmpty(_ value: String?) -> String? {

@@ -194,6 +194,12 @@ struct RouteController {
             .badRequest(message, field: prefix + field)
         }
         if let name = rule.name { try Validate.name(name, field: prefix + "name", kind: "route") }
+        // SQLite's length() ends at a NUL, so the table's non-empty checks would fail as a 500;
+        // no tool name or path can hold one anyway.
+        for (field, value) in [("tool_pattern", rule.toolPattern), ("path_glob", rule.pathGlob)]
+        where value.unicodeScalars.contains("\0") {
+            throw invalid(field, "\(field) must not contain a NUL character")
+        }
         do { _ = try Glob(rule.toolPattern, flavor: .name) } catch {
             throw invalid("tool_pattern", "invalid tool pattern: \(error)")
         }
