@@ -188,3 +188,66 @@ export function clearFormErrors(form) {
   const slot = form.querySelector(".form-error");
   if (slot) slot.textContent = "";
 }
+
+// ---- form helpers of the configuration pages (workspaces, servers, routes, scopes, settings) ----
+
+/**
+ * `KEY=VALUE` lines as an object: blank lines and `#` comments are skipped, the value is all after
+ * the first `=`. A line without a key throws an Error that names the line.
+ */
+export function parsePairs(text) {
+  const pairs = {};
+  (text || "").split("\n").forEach((raw, index) => {
+    const line = raw.replace(/\r$/, "");
+    if (!line.trim() || line.trim().startsWith("#")) return;
+    const at = line.indexOf("=");
+    const key = at < 0 ? "" : line.slice(0, at).trim();
+    if (!key) throw new Error(`line ${index + 1}: write KEY=VALUE`);
+    pairs[key] = line.slice(at + 1);
+  });
+  return pairs;
+}
+
+/** The inverse of `parsePairs`: `KEY=VALUE` lines, sorted by key. */
+export function pairsText(object) {
+  return Object.keys(object || {}).sort().map((key) => `${key}=${object[key]}`).join("\n");
+}
+
+/**
+ * A whole number typed into a text field: undefined when empty, a Number when it reads as one,
+ * else the text itself, so that the API's answer says what is wrong with it.
+ */
+export function wholeNumber(text) {
+  const value = (text || "").trim();
+  if (value === "") return undefined;
+  return /^[+-]?\d+$/.test(value) ? Number(value) : value;
+}
+
+/**
+ * A button that asks again in place before acting: "Delete" becomes "Really delete?" and
+ * "Cancel" (focus moves to the question). `onConfirm` may be async.
+ */
+export function confirmButton(label, question, onConfirm, attributes = {}) {
+  const slot = h("span", { class: "confirm" });
+  const ask = h("button", { type: "button", class: "danger", ...attributes }, label);
+  const yes = h("button", { type: "button", class: "danger", "data-confirm": "yes" }, question);
+  const no = h("button", { type: "button", "data-confirm": "no" }, "Cancel");
+  ask.addEventListener("click", () => {
+    slot.replaceChildren(yes, " ", no);
+    yes.focus();
+  });
+  no.addEventListener("click", () => {
+    slot.replaceChildren(ask);
+    ask.focus();
+  });
+  yes.addEventListener("click", async () => {
+    yes.disabled = true;
+    try {
+      await onConfirm();
+    } finally {
+      yes.disabled = false;
+    }
+  });
+  slot.append(ask);
+  return slot;
+}
