@@ -149,4 +149,34 @@ struct OperationsControllerTests {
             #expect(unknownServer.status == .notFound)
         }
     }
+
+    @Test("numbers that would overflow a timer are refused, naming the field")
+    func limits() async throws {
+        let harness = try APIHarness()
+        _ = try configured(harness)
+        try await harness.test { client in
+            let huge = "9223372036854775807"
+            let cases: [(String, String, String)] = [
+                (
+                    "/api/v1/routes",
+                    #"{"tool_pattern": "git__x", "policy": "approve", "approval_timeout_sec": \#(huge)}"#,
+                    "approval_timeout_sec"
+                ),
+                ("/api/v1/routes", #"{"tool_pattern": "git__x", "cache_ttl_sec": \#(huge)}"#, "cache_ttl_sec"),
+                ("/api/v1/routes", #"{"tool_pattern": "git__x", "priority": 2000000}"#, "priority"),
+                (
+                    "/api/v1/downstreams", #"{"name": "slow", "command": "x", "call_timeout_sec": \#(huge)}"#,
+                    "call_timeout_sec"
+                ),
+            ]
+            for (path, body, field) in cases {
+                let reply = try await client.post(path, body)
+                #expect(reply.status == .badRequest, "\(body) → \(reply.body)")
+                #expect(try reply.json()["field"] as? String == field, "\(body)")
+            }
+            let setting = try await client.put("/api/v1/settings", #"{"approval_timeout_sec": \#(huge)}"#)
+            #expect(setting.status == .badRequest)
+            #expect(try setting.json()["field"] as? String == "approval_timeout_sec")
+        }
+    }
 }

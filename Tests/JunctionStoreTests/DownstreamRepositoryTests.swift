@@ -155,7 +155,7 @@ struct DownstreamRepositoryTests {
         expectInvalid("idle_timeout_sec", "idle timeout") {
             try store.downstreams.create(Downstream(name: "s", command: "x", idleTimeoutSec: -1))
         }
-        expectInvalid("call_timeout_sec", "call timeout must be at least 1 second") {
+        expectInvalid("call_timeout_sec", "call timeout must be 1 to 604800 seconds") {
             try store.downstreams.create(Downstream(name: "s", command: "x", callTimeoutSec: 0))
         }
         expectInvalid("call_timeout_sec", "call timeout") {

@@ -70,10 +70,10 @@ struct RouteRuleRepositoryTests {
         expectInvalid("name", "invalid route name") {
             try store.routes.create(RouteRule(name: "", toolPattern: "*"))
         }
-        expectInvalid("approval_timeout_sec", "at least 1 second") {
+        expectInvalid("approval_timeout_sec", "1 to 604800 seconds") {
             try store.routes.create(RouteRule(toolPattern: "*", approvalTimeoutSec: 0))
         }
-        expectInvalid("cache_ttl_sec", "0 (off) or more") {
+        expectInvalid("cache_ttl_sec", "0 (off) to 604800") {
             try store.routes.create(RouteRule(toolPattern: "*", cacheTTLSec: -1))
         }
         #expect(try store.routes.list().isEmpty)

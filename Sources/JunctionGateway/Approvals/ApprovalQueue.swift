@@ -75,7 +75,8 @@ public final class ApprovalQueue: ApprovalGate, Sendable {
             return .approved
         }
         let decision = request.decision
-        let timeout = decision.matchedRule?.approvalTimeoutSec ?? defaultTimeout()
+        // Clamped: a row stored before the limit existed must not overflow the timer.
+        let timeout = max(1, Limits.clampedSeconds(decision.matchedRule?.approvalTimeoutSec ?? defaultTimeout()))
         let approval = Approval(
             id: request.id, sessionId: request.sessionId, clientName: request.clientName,
             workspaceId: decision.workspace?.id, workspaceName: decision.workspace?.name, toolName: request.toolName,

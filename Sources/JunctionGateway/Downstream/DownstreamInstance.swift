@@ -71,7 +71,7 @@ public final class DownstreamInstance: Sendable {
             inFlight.subtract(1, ordering: .relaxed)
             lastUsed.withLock { $0 = .now }
         }
-        let timeout = timeout ?? .seconds(downstream.callTimeoutSec)
+        let timeout = timeout ?? .seconds(max(1, Limits.clampedSeconds(downstream.callTimeoutSec)))
         return try await connection.request(method, params: params, timeout: timeout, onProgress: onProgress)
     }
 

@@ -705,7 +705,7 @@ public final class GatewaySession: Sendable {
             let isError = response.kind == .errorResponse || response.result?["isError"]?.boolValue == true
             if let cacheKey {
                 if !isError, let result = response.result {
-                    engine.resultCache.put(cacheKey, value: result.bytes, ttl: .seconds(ttl))
+                    engine.resultCache.put(cacheKey, value: result.bytes, ttl: .seconds(Limits.clampedSeconds(ttl)))
                 }
             } else if !readOnly {
                 // A call that may write through this server makes its cached reads stale.

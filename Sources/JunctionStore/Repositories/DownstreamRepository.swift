@@ -139,13 +139,17 @@ public struct DownstreamRepository: Sendable {
                 throw .invalid(ValidationError(field: "cwd", message: "invalid working directory: \(error)"))
             }
         }
-        guard downstream.idleTimeoutSec >= 0 else {
+        guard (0...Limits.maxSeconds).contains(downstream.idleTimeoutSec) else {
             throw .invalid(
-                ValidationError(field: "idle_timeout_sec", message: "idle timeout must be 0 (never) or more seconds"))
+                ValidationError(
+                    field: "idle_timeout_sec",
+                    message: "idle timeout must be 0 (never) to \(Limits.maxSeconds) seconds (a week)"))
         }
-        guard downstream.callTimeoutSec > 0 else {
+        guard (1...Limits.maxSeconds).contains(downstream.callTimeoutSec) else {
             throw .invalid(
-                ValidationError(field: "call_timeout_sec", message: "call timeout must be at least 1 second"))
+                ValidationError(
+                    field: "call_timeout_sec",
+                    message: "call timeout must be 1 to \(Limits.maxSeconds) seconds (a week)"))
         }
         return downstream
     }

@@ -138,13 +138,23 @@ public struct RouteRuleRepository: Sendable {
         } catch {
             throw .invalid(ValidationError(field: "path_glob", message: "invalid path glob: \(error)"))
         }
-        if let timeout = rule.approvalTimeoutSec, timeout <= 0 {
+        if let timeout = rule.approvalTimeoutSec, !(1...Limits.maxSeconds).contains(timeout) {
             throw .invalid(
-                ValidationError(field: "approval_timeout_sec", message: "approval timeout must be at least 1 second"))
+                ValidationError(
+                    field: "approval_timeout_sec",
+                    message: "approval timeout must be 1 to \(Limits.maxSeconds) seconds (a week)"))
         }
-        if let ttl = rule.cacheTTLSec, ttl < 0 {
+        if let ttl = rule.cacheTTLSec, !(0...Limits.maxSeconds).contains(ttl) {
             throw .invalid(
-                ValidationError(field: "cache_ttl_sec", message: "cache TTL must be 0 (off) or more seconds"))
+                ValidationError(
+                    field: "cache_ttl_sec",
+                    message: "cache TTL must be 0 (off) to \(Limits.maxSeconds) seconds (a week)"))
+        }
+        guard (-Limits.maxPriority...Limits.maxPriority).contains(rule.priority) else {
+            throw .invalid(
+                ValidationError(
+                    field: "priority",
+                    message: "priority must be a whole number from -\(Limits.maxPriority) to \(Limits.maxPriority)"))
         }
         return rule
     }

@@ -54,12 +54,18 @@ public struct SettingsRepository: Sendable {
             key: "read_only_cache_ttl_sec",
             summary: "seconds results of tools marked readOnlyHint are reused for identical calls (0: off)",
             defaultJSON: "5",
-            check: { value in value.integerValue.map { $0 >= 0 } == true ? nil : "an integer of 0 or more" }),
+            check: { value in
+                value.integerValue.map { (0...Int64(Limits.maxSeconds)).contains(Int64($0)) } == true
+                    ? nil : "an integer from 0 to \(Limits.maxSeconds)"
+            }),
         Definition(
             key: "approval_timeout_sec",
             summary: "seconds a parked call waits for a decision when its rule sets none",
             defaultJSON: "300",
-            check: { value in value.integerValue.map { $0 >= 1 } == true ? nil : "an integer of at least 1" }),
+            check: { value in
+                value.integerValue.map { (1...Int64(Limits.maxSeconds)).contains(Int64($0)) } == true
+                    ? nil : "an integer from 1 to \(Limits.maxSeconds)"
+            }),
     ]
 
     public static func definition(_ key: String) throws(StoreError) -> Definition {
