@@ -47,14 +47,14 @@ struct ApprovalQueueTests {
                 arguments: try RawJSON(validating: Array(#"{"branch":"main"}"#.utf8)), progress: progress)
         }
 
-        /// Waits (bounded by the suite's time limit) until the approval is stored as pending.
+        /// Waits (bounded by the suite's time limit) for the approval's `approval.requested` event,
+        /// which the queue publishes once the pending row is stored.
         func pending(_ id: String) async throws -> Approval {
-            while true {
-                if let approval = try? ApprovalRepository(database).get(id), approval.status == .pending {
-                    return approval
-                }
-                try await Task.sleep(for: .milliseconds(5))
+            for await event in events.subscribe(after: 0, types: [EventType.approvalRequested])
+            where EventPayloadId.of(event) == id {
+                return try ApprovalRepository(database).get(id)
             }
+            throw StoreError.notFound(kind: "approval", key: id)
         }
     }
 
@@ -186,14 +186,17 @@ struct ApprovalQueueTests {
     @Test("a waiting call with a progress token hears that it is waiting")
     func progress() async throws {
         let fixture = try Fixture()
-        let messages = Mutex<[String]>([])
-        let request = try fixture.request(progress: { message in messages.withLock { $0.append(message) } })
+        let (messages, continuation) = AsyncStream<String>.makeStream()
+        let request = try fixture.request(progress: { message in continuation.yield(message) })
         async let outcome = fixture.queue.decide(request)
-        _ = try await fixture.pending(request.id)
-        while messages.withLock({ $0.count }) < 2 { try await Task.sleep(for: .milliseconds(10)) }
+        var heard: [String] = []
+        for await message in messages {
+            heard.append(message)
+            if heard.count == 2 { break }
+        }
         _ = try fixture.queue.resolve(request.id, approved: true, note: nil)
         #expect(await outcome == .approved)
-        #expect(messages.withLock { $0.allSatisfy { $0.contains(request.id) } })
+        #expect(heard.allSatisfy { $0.contains(request.id) })
     }
 
     @Test("pending approvals left by a stopped daemon expire at start")
@@ -217,5 +220,15 @@ struct ApprovalQueueTests {
         let glob = try Glob(ApprovalQueue.literalGlob("ns__a*b"))
         #expect(glob.matches("ns__a*b"))
         #expect(!glob.matches("ns__axb"))
+    }
+}
+
+/// The `id` member of an event's JSON payload.
+enum EventPayloadId {
+    static func of(_ event: Event) -> String? {
+        guard case .object(let members)? = try? JSONDecoder().decode(JSONValue.self, from: Data(event.data)) else {
+            return nil
+        }
+        return members["id"]?.stringValue
     }
 }
