@@ -47,6 +47,8 @@ public final class DownstreamInstance: Sendable {
     public var catalog: Catalog { catalogState.withLock { $0 } }
     public var capabilities: RawJSON { initializeResult["capabilities"] ?? .emptyObject }
     public var protocolVersion: String? { initializeResult["protocolVersion"]?.stringValue }
+    /// The era this server speaks (found at start).
+    public var era: ProtocolEra { .handshake(protocolVersion ?? "") }
     public var isRunning: Bool { connection.isRunning }
     public var stderrTail: [String] { connection.stderr.tail() }
     public var pid: Int32? { connection.pid }
@@ -63,7 +65,7 @@ public final class DownstreamInstance: Sendable {
     /// Sends a request to the downstream, keeping idle accounting right.
     public func request(
         _ method: String, params: RawJSON?, timeout: Duration? = nil,
-        onProgress: (@Sendable (RawJSON) -> Void)? = nil
+        onProgress: (@Sendable (RawJSON) -> Void)? = nil, context: RequestContext? = nil
     ) async throws -> JSONRPCMessage {
         inFlight.add(1, ordering: .relaxed)
         lastUsed.withLock { $0 = .now }
