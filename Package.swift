@@ -40,6 +40,7 @@ let package = Package(
             dependencies: [
                 "JunctionCore", "JunctionStore", "CJunctionShims",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // The daemon: REST/SSE admin API (Hummingbird), the unix-socket listener, the event feeds.

@@ -14,6 +14,9 @@ public final class ToolResultCache: Sendable {
         public var tool: String
         /// Canonical JSON of the arguments (see ``CanonicalJSON``).
         public var canonicalArguments: String
+        /// Set for a result its server marked `cacheScope: "private"`: only this client session
+        /// may be served it.
+        public var privateToSession: String?
 
         public init(downstreamId: String, authScopeId: String?, tool: String, canonicalArguments: String) {
             self.downstreamId = downstreamId
@@ -34,7 +37,7 @@ public final class ToolResultCache: Sendable {
         /// Bytes charged against the budget besides the value: the key and a fixed overhead.
         var cost: Int {
             downstreamId.utf8.count + (authScopeId?.utf8.count ?? 0) + tool.utf8.count + canonicalArguments.utf8.count
-                + ToolResultCache.entryOverhead
+                + (privateToSession?.utf8.count ?? 0) + ToolResultCache.entryOverhead
         }
     }
 
@@ -91,6 +94,19 @@ public final class ToolResultCache: Sendable {
     }
 
     /// The cached result with how long ago it was stored, or nil.
+    /// A result for this session: one any session may have, else one private to it.
+    public func lookup(_ key: Key, session sessionId: String) -> (value: [UInt8], age: Duration)? {
+        var shared = key
+        shared.privateToSession = nil
+        var owned = key
+        owned.privateToSession = sessionId
+        let time = now()
+        let found = storage.withLock { storage in
+            storage.get(shared, now: time, countsMiss: false) ?? storage.get(owned, now: time)
+        }
+        return found.map { ($0.value, time - $0.stored) }
+    }
+
     public func lookup(_ key: Key) -> (value: [UInt8], age: Duration)? {
         let time = now()
         guard let found = storage.withLock({ $0.get(key, now: time) }) else { return nil }

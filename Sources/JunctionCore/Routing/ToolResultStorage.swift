@@ -39,15 +39,17 @@ struct ToolResultStorage {
             expirations: expirations, invalidations: invalidations)
     }
 
-    mutating func get(_ key: Key, now: Instant) -> (value: [UInt8], stored: Instant)? {
+    /// The entry for `key`, if fresh. A probe (`countsMiss: false`) that finds nothing is not
+    /// a miss: another key is looked up next.
+    mutating func get(_ key: Key, now: Instant, countsMiss: Bool = true) -> (value: [UInt8], stored: Instant)? {
         guard let slot = index[key] else {
-            misses += 1
+            if countsMiss { misses += 1 }
             return nil
         }
         if entries[slot].expires <= now {
             remove(slot)
             expirations += 1
-            misses += 1
+            if countsMiss { misses += 1 }
             return nil
         }
         hits += 1

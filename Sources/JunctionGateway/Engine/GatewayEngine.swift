@@ -29,6 +29,8 @@ public final class GatewayEngine: Sendable {
     let redactionQueue = DispatchQueue(label: "junction.audit.redaction")
     /// Tier 2: results of read-only calls.
     public let resultCache = ToolResultCache()
+    /// Seals the `requestState` of multi round-trip requests relayed to modern clients.
+    let requestStates = RequestStateSeal()
     /// What happens in the engine, for the daemon's event streams: calls as they are decided,
     /// started and completed (audited), catalogs indexed, servers changing state, reloads.
     /// ``shutdown(reason:)`` closes it.
@@ -132,9 +134,9 @@ public final class GatewayEngine: Sendable {
             }
             switch message.method {
             case "notifications/message":
-                for session in targets { session.relayLog(message.params) }
+                for session in targets { session.relayLog(message.params, from: key) }
             case "notifications/resources/updated":
-                for session in targets { session.notify("notifications/resources/updated", params: message.params) }
+                for session in targets { session.resourceUpdated(message.params) }
             default:
                 break
             }

@@ -6,12 +6,13 @@ import Synchronization
 /// One client connection: speaks MCP to the client, routes each request through the engine, and
 /// answers concurrently (a slow or parked call never delays another).
 public final class GatewaySession: Sendable {
-    public static let supportedProtocolVersions = ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"]
+    /// Versions of the `initialize` handshake; modern requests are served statelessly besides.
+    public static let supportedProtocolVersions = MCPProtocol.handshakeVersions
 
     public let id: String
     let engine: GatewayEngine
     private let output: @Sendable ([UInt8]) -> Void
-    private let state: Mutex<State>
+    let state: Mutex<State>
 
     /// A tool as this session's client sees it.
     struct VisibleTool: Sendable {
@@ -21,8 +22,20 @@ public final class GatewaySession: Sendable {
         var readOnly = false
     }
 
-    private struct State {
+    struct State {
         var initialized = false
+        /// The client spoke the modern era (a request carrying a protocol version in `_meta`)
+        /// and never sent `initialize`: nothing reaches it unasked, only what its
+        /// subscriptions opted into.
+        var modern = false
+        /// The engine knows the session (from `initialize` or the first modern request).
+        var registered = false
+        /// Open `subscriptions/listen` requests, by request id.
+        var subscriptions: [RawJSON: SubscriptionFilter] = [:]
+        /// Modern requests in flight that asked for log messages: the server serving each, the level.
+        var logListeners: [RawJSON: (downstreamId: String, rank: Int)] = [:]
+        /// Modern requests to handshake-era servers that may ask for input, by exchange id.
+        var exchanges: [String: InputExchange] = [:]
         var clientName: String?
         var clientVersion: String?
         var clientCapabilities: RawJSON = .emptyObject
@@ -93,12 +106,20 @@ public final class GatewaySession: Sendable {
     }
 
     private func end(shutdownReason: String?) -> [Task<Void, Never>] {
+        var exchanges: [InputExchange] = []
+        var ended: [RawJSON] = []
         let (unanswered, tasks, wasClosed) = state.withLock { state in
             let wasClosed = state.closed
             state.closed = true
             if state.shutdownReason == nil { state.shutdownReason = shutdownReason }
-            let unanswered = shutdownReason == nil ? [] : Array(state.pendingIds)
+            // Subscriptions end gracefully (a completion result), other requests with the reason.
+            let listens = shutdownReason == nil ? [] : Array(state.subscriptions.keys)
+            let unanswered = shutdownReason == nil ? [] : Array(state.pendingIds.subtracting(listens))
             let tasks = Array(state.inFlight.values) + [state.rootsTask].compactMap { $0 }
+            exchanges = Array(state.exchanges.values)
+            state.exchanges.removeAll()
+            state.subscriptions.removeAll()
+            ended = listens
             state.inFlight.removeAll()
             state.pendingIds.removeAll()
             for continuation in state.clientRequests.values {
@@ -113,6 +134,8 @@ public final class GatewaySession: Sendable {
         if let shutdownReason {
             for id in unanswered { send(Self.shuttingDown(id: id, reason: shutdownReason)) }
         }
+        for id in ended { send(.response(id: id, result: Self.subscriptionEnded(id))) }
+        for exchange in exchanges { exchange.cancel() }
         for task in tasks { task.cancel() }
         if !wasClosed { engine.sessionClosed(self) }
         return tasks
@@ -182,13 +205,34 @@ public final class GatewaySession: Sendable {
         }
     }
 
+    /// Answers one request: in the handshake era as the connection's `initialize` settled, or,
+    /// when it carries a modern protocol version in `_meta`, statelessly from that `_meta`.
     private func handleRequest(_ request: JSONRPCMessage) async -> JSONRPCMessage? {
+        let modern: ModernRequest?
+        do {
+            modern = try ModernRequest.parse(request)
+        } catch {
+            return .errorResponse(id: request.id, code: error.code, message: error.message, data: error.data)
+        }
+        guard let modern else { return await serve(request) }
+        beginModern(modern)
+        let response = await Self.$modernRequest.withValue(modern) { await serve(request) }
+        guard var response, let result = response.result else { return response }
+        response.result = Self.modernResult(result, method: request.method ?? "")
+        return response
+    }
+
+    private func serve(_ request: JSONRPCMessage) async -> JSONRPCMessage? {
         let id = request.id ?? .null
         let method = request.method ?? ""
         do {
             switch method {
             case "initialize":
                 return initialize(request)
+            case "server/discover":
+                return .response(id: id, result: await discover())
+            case "subscriptions/listen":
+                return try await listen(request)
             case "ping":
                 return .response(id: id, result: .emptyObject)
             case "tools/list":
@@ -203,11 +247,15 @@ public final class GatewaySession: Sendable {
                 return .response(id: id, result: await listResources())
             case "resources/templates/list":
                 return .response(id: id, result: await listResourceTemplates())
-            case "resources/read", "resources/subscribe", "resources/unsubscribe":
+            case "resources/read":
+                return try await forwardResource(request)
+            case "resources/subscribe", "resources/unsubscribe":
+                if Self.modernRequest != nil { throw SessionError.removedInModernEra(method) }
                 return try await forwardResource(request)
             case "completion/complete":
                 return try await complete(request)
             case "logging/setLevel":
+                if Self.modernRequest != nil { throw SessionError.removedInModernEra(method) }
                 return try await setLogLevel(request)
             default:
                 return .errorResponse(
@@ -219,7 +267,7 @@ public final class GatewaySession: Sendable {
             if case .cancelled = error { return nil }
             return .errorResponse(id: id, code: error.code, message: error.description)
         } catch let error as SessionError {
-            return .errorResponse(id: id, code: error.code, message: error.message)
+            return .errorResponse(id: id, code: error.code, message: error.message, data: error.data)
         } catch {
             return .errorResponse(id: id, code: JSONRPCErrorCode.internalError, message: "\(error)")
         }
@@ -240,6 +288,37 @@ public final class GatewaySession: Sendable {
             state.clientName = params["clientInfo"]?["name"]?.stringValue
             state.clientVersion = params["clientInfo"]?["version"]?.stringValue
         }
+        register(
+            clientName: params["clientInfo"]?["name"]?.stringValue,
+            clientVersion: params["clientInfo"]?["version"]?.stringValue, protocolVersion: version)
+        return .response(
+            id: request.id ?? .null,
+            result: RawJSON(object: [
+                ("protocolVersion", RawJSON(string: version)),
+                ("capabilities", Self.capabilities),
+                ("serverInfo", Self.serverInfo),
+                ("instructions", RawJSON(string: Self.instructions)),
+            ]))
+    }
+
+    static let instructions = "Junction routes these tools to many MCP servers; tool names are namespace__tool."
+
+    /// What Junction serves, in either era.
+    static let capabilities = RawJSON(object: [
+        ("tools", RawJSON(object: [("listChanged", .true)])),
+        ("resources", RawJSON(object: [("listChanged", .true), ("subscribe", .true)])),
+        ("prompts", RawJSON(object: [("listChanged", .true)])),
+        ("logging", .emptyObject),
+        ("completions", .emptyObject),
+    ])
+
+    /// Makes the session known to the engine (sessions list, audit), once.
+    func register(clientName: String?, clientVersion: String?, protocolVersion: String) {
+        let first = state.withLock { state -> Bool in
+            defer { state.registered = true }
+            return !state.registered
+        }
+        guard first else { return }
         let root: String? =
             switch target {
             case .folder(let path): path
@@ -248,34 +327,9 @@ public final class GatewaySession: Sendable {
         engine.sessionStarted(
             self,
             info: SessionInfo(
-                id: id, clientName: params["clientInfo"]?["name"]?.stringValue,
-                clientVersion: params["clientInfo"]?["version"]?.stringValue, protocolVersion: version,
+                id: id, clientName: clientName, clientVersion: clientVersion, protocolVersion: protocolVersion,
                 transport: .stdio, clientRoot: root,
                 workspaceId: engine.routing.resolver.resolve(tool: "-", clientRoot: root ?? "/").workspace?.id))
-        let capabilities = RawJSON(object: [
-            ("tools", RawJSON(object: [("listChanged", .true)])),
-            ("resources", RawJSON(object: [("listChanged", .true), ("subscribe", .true)])),
-            ("prompts", RawJSON(object: [("listChanged", .true)])),
-            ("logging", .emptyObject),
-            ("completions", .emptyObject),
-        ])
-        return .response(
-            id: request.id ?? .null,
-            result: RawJSON(object: [
-                ("protocolVersion", RawJSON(string: version)),
-                ("capabilities", capabilities),
-                (
-                    "serverInfo",
-                    RawJSON(object: [
-                        ("name", RawJSON(string: "junction")), ("version", RawJSON(string: JunctionVersion.current)),
-                    ])
-                ),
-                (
-                    "instructions",
-                    RawJSON(
-                        string: "Junction routes these tools to many MCP servers; tool names are namespace__tool.")
-                ),
-            ]))
     }
 
     /// Asks a client that supports roots where it works, unless a workspace was pinned.
@@ -363,14 +417,6 @@ public final class GatewaySession: Sendable {
         }
     }
 
-    /// Relays a per-session downstream's request (sampling, elicitation, roots) to the client.
-    func relayFromDownstream(_ request: JSONRPCMessage) async -> JSONRPCMessage {
-        let answer = await requestClient(request.method ?? "", params: request.params, timeout: .seconds(600))
-        var relayed = answer
-        relayed.id = request.id
-        return relayed
-    }
-
     // MARK: - Logging
 
     /// RFC 5424 severities as MCP names them, least severe first.
@@ -393,12 +439,16 @@ public final class GatewaySession: Sendable {
         return .response(id: request.id ?? .null, result: .emptyObject)
     }
 
-    /// Relays a downstream log message when it is at or above the client's level.
-    func relayLog(_ params: RawJSON?) {
-        let minimum = state.withLock { $0.logLevel } ?? 0
+    /// Relays a downstream log message when it is at or above the client's level: to a
+    /// handshake-era client as before; to a modern one only while a request that asked for log
+    /// messages (at that level) is being served by that downstream.
+    func relayLog(_ params: RawJSON?, from key: InstanceKey) {
         let rank = params?["level"]?.stringValue.flatMap { Self.logLevels.firstIndex(of: $0) } ?? 0
-        guard rank >= minimum else { return }
-        notify("notifications/message", params: params)
+        let wanted = state.withLock { state -> Bool in
+            if !state.modern || state.initialized { return rank >= (state.logLevel ?? 0) }
+            return state.logListeners.values.contains { $0.downstreamId == key.downstreamId && rank >= $0.rank }
+        }
+        if wanted { notify("notifications/message", params: params) }
     }
 
     // MARK: - Output
@@ -551,19 +601,21 @@ public final class GatewaySession: Sendable {
 
     /// Tells the client its tools changed when the visible set is not what it last listed.
     func notifyIfVisibleSetChanged() async {
-        guard state.withLock({ $0.lastToolNames != nil && !$0.closed }) else { return }
-        let before = state.withLock { $0.lastToolNames }
+        let (before, interested) = state.withLock { state in
+            (state.lastToolNames, !state.closed && (state.lastToolNames != nil || !state.subscriptions.isEmpty))
+        }
+        guard interested else { return }
         let names = await visibleTools().map(\.name)
-        if names != before { notify("notifications/tools/list_changed", params: nil) }
+        if names != before { emit("notifications/tools/list_changed", params: nil, kind: .tools) }
     }
 
     func catalogChanged(kinds: Set<CatalogEntry.Kind>) async {
-        guard state.withLock({ $0.initialized && !$0.closed }) else { return }
+        guard state.withLock({ ($0.initialized || !$0.subscriptions.isEmpty) && !$0.closed }) else { return }
         if kinds.contains(.tool) { await notifyIfVisibleSetChanged() }
         if kinds.contains(.resource) || kinds.contains(.resourceTemplate) {
-            notify("notifications/resources/list_changed", params: nil)
+            emit("notifications/resources/list_changed", params: nil, kind: .resources)
         }
-        if kinds.contains(.prompt) { notify("notifications/prompts/list_changed", params: nil) }
+        if kinds.contains(.prompt) { emit("notifications/prompts/list_changed", params: nil, kind: .prompts) }
     }
 
     private func callTool(_ request: JSONRPCMessage) async throws -> JSONRPCMessage {
@@ -573,6 +625,8 @@ public final class GatewaySession: Sendable {
         }
         let started = ContinuousClock.now
         let arguments = params["arguments"]
+        // A modern client's retry with the input a server asked for (multi round-trip).
+        let resume = try resumeState(params, method: "tools/call", subject: name)
         if state.withLock({ $0.tools[name] == nil }) { _ = await visibleTools() }
         let entry = state.withLock { $0.tools[name] }
         let decision = decide(name)
@@ -612,6 +666,8 @@ public final class GatewaySession: Sendable {
                     message: "Unknown tool: \(name). List the tools with tools/list; names are namespace__tool."))
         }
         switch decision.decision {
+        case .approve where resume?.approved == true:
+            break  // approved on the first round of this request
         case .deny:
             return finish(
                 .denied,
@@ -664,6 +720,14 @@ public final class GatewaySession: Sendable {
                 .error,
                 .errorResponse(id: id, code: JSONRPCErrorCode.downstreamUnavailable, message: decision.reason))
         }
+        if let resume, resume.downstreamId != downstream.id {
+            return finish(
+                .error,
+                .errorResponse(
+                    id: id, code: JSONRPCErrorCode.invalidParams,
+                    message: "\(name) is now routed to another server than the one that asked for input: "
+                        + "send the call again without requestState and inputResponses"))
+        }
         let originalName =
             entry.flatMap { $0.downstreamId == downstream.id ? $0.originalName : nil }
             ?? decision.downstreamToolName ?? name
@@ -679,13 +743,16 @@ public final class GatewaySession: Sendable {
         }
         // Tier 2: results of read-only tools (or of rules with a cache TTL) are reused for a while.
         let readOnly = entry?.readOnly == true && entry?.downstreamId == downstream.id
-        let ttl = decision.matchedRule?.cacheTTLSec ?? (readOnly ? engine.readOnlyCacheTTLSec : 0)
+        // A retry carrying input depends on more than its arguments: never cached.
+        let ttl =
+            params["inputResponses"] != nil || resume != nil
+            ? 0 : decision.matchedRule?.cacheTTLSec ?? (readOnly ? engine.readOnlyCacheTTLSec : 0)
         let cacheKey =
             ttl > 0
             ? try? ToolResultCache.Key(
                 downstreamId: downstream.id, authScopeId: decision.authScope?.id, tool: originalName,
                 arguments: (arguments ?? .emptyObject).bytes) : nil
-        if let cacheKey, let hit = engine.resultCache.lookup(cacheKey) {
+        if let cacheKey, let hit = engine.resultCache.lookup(cacheKey, session: self.id) {
             record.cacheHit = true
             let result = Self.markingCacheHit(RawJSON(trusted: hit.value), age: hit.age)
             return finish(.ok, .response(id: id, result: result))
@@ -699,12 +766,16 @@ public final class GatewaySession: Sendable {
                 instance = try await engine.pool.instance(for: downstream, authScopeId: scopeId, sessionId: self.id)
             }
             engine.publishStarted(record, downstream: downstream, serverToolName: originalName)
-            let response = try await instance.request("tools/call", params: forwarded, onProgress: onProgress)
+            let response = try await forward(
+                "tools/call", subject: name, params: forwarded, to: instance, resume: resume,
+                approved: decision.decision == .approve, onProgress: onProgress)
             var answer = response
             answer.id = id
             let isError = response.kind == .errorResponse || response.result?["isError"]?.boolValue == true
-            if let cacheKey {
-                if !isError, let result = response.result {
+            if var cacheKey {
+                if !isError, let result = response.result, result["resultType"]?.stringValue != "input_required" {
+                    // A result its server calls private is kept for this session alone.
+                    if result["cacheScope"]?.stringValue == "private" { cacheKey.privateToSession = self.id }
                     engine.resultCache.put(cacheKey, value: result.bytes, ttl: .seconds(Limits.clampedSeconds(ttl)))
                 }
             } else if !readOnly {
@@ -721,6 +792,12 @@ public final class GatewaySession: Sendable {
                 return finish(.timeout, .errorResponse(id: id, code: error.code, message: error.description))
             }
             return finish(.error, .errorResponse(id: id, code: error.code, message: error.description))
+        } catch let error as SessionError {
+            return finish(
+                .error, .errorResponse(id: id, code: error.code, message: error.message, data: error.data))
+        } catch is CancellationError {
+            auditCancelled()
+            throw CancellationError()
         }
     }
 
@@ -781,10 +858,13 @@ public final class GatewaySession: Sendable {
         else {
             throw SessionError(code: JSONRPCErrorCode.invalidParams, message: "Unknown prompt: \(name)")
         }
+        let resume = try resumeState(params, method: "prompts/get", subject: name)
         let instance = try await engine.pool.instance(
             for: downstream, authScopeId: discoveryScope(for: downstream), sessionId: id)
-        var response = try await instance.request(
-            "prompts/get", params: params.setting("name", to: RawJSON(string: entry.originalName)))
+        var response = try await forward(
+            "prompts/get", subject: name,
+            params: params.setting("name", to: RawJSON(string: entry.originalName)) ?? params,
+            to: instance, resume: resume)
         response.id = request.id
         return response
     }
@@ -811,7 +891,7 @@ public final class GatewaySession: Sendable {
     }
 
     /// The server owning a URI: one that listed it, else one whose template's fixed prefix it has.
-    private func owner(ofResource uri: String) async -> Downstream? {
+    func owner(ofResource uri: String) async -> Downstream? {
         let config = engine.routing.resolver.resolver.config
         if let id = state.withLock({ $0.resourceOwners[uri] }), let downstream = config.downstream(id: id) {
             return downstream
@@ -835,14 +915,31 @@ public final class GatewaySession: Sendable {
             throw SessionError(
                 code: JSONRPCErrorCode.invalidParams, message: "\(request.method ?? "") needs params.uri")
         }
+        let method = request.method ?? ""
+        let resume = try resumeState(params, method: method, subject: uri)
+        let instance = try await resourceInstance(for: uri)
+        var response: JSONRPCMessage
+        switch method {
+        case "resources/subscribe":
+            try await instance.subscribe(uri: uri, context: downstreamContext())
+            response = .response(id: request.id ?? .null, result: .emptyObject)
+        case "resources/unsubscribe":
+            try await instance.unsubscribe(uri: uri)
+            response = .response(id: request.id ?? .null, result: .emptyObject)
+        default:
+            response = try await forward(method, subject: uri, params: params, to: instance, resume: resume)
+        }
+        response.id = request.id
+        return response
+    }
+
+    /// The running server that owns a resource URI.
+    func resourceInstance(for uri: String) async throws -> DownstreamInstance {
         guard let downstream = await owner(ofResource: uri) else {
             throw SessionError(code: JSONRPCErrorCode.invalidParams, message: "Unknown resource: \(uri)")
         }
-        let instance = try await engine.pool.instance(
+        return try await engine.pool.instance(
             for: downstream, authScopeId: discoveryScope(for: downstream), sessionId: id)
-        var response = try await instance.request(request.method ?? "", params: params)
-        response.id = request.id
-        return response
     }
 
     private func complete(_ request: JSONRPCMessage) async throws -> JSONRPCMessage {
@@ -872,7 +969,8 @@ public final class GatewaySession: Sendable {
         }
         let instance = try await engine.pool.instance(
             for: downstream, authScopeId: discoveryScope(for: downstream), sessionId: id)
-        var response = try await instance.request("completion/complete", params: forwarded)
+        let subject = ref["name"]?.stringValue ?? ref["uri"]?.stringValue ?? ""
+        var response = try await forward("completion/complete", subject: subject, params: forwarded, to: instance)
         response.id = request.id
         return response
     }
@@ -882,4 +980,5 @@ public final class GatewaySession: Sendable {
 struct SessionError: Error {
     var code: Int
     var message: String
+    var data: RawJSON? = nil
 }
