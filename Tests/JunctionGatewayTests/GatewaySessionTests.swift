@@ -7,6 +7,8 @@ import Testing
 
 @Suite("GatewaySession")
 struct GatewaySessionTests {
+    static let someServer = InstanceKey(downstreamId: "some-server", authScopeId: nil, sessionId: nil)
+
     private func toolNames(_ response: JSONRPCMessage) -> [String] {
         response.result?["tools"]?.elements?.compactMap { $0["name"]?.stringValue } ?? []
     }
@@ -399,8 +401,10 @@ struct GatewaySessionTests {
             #expect(ok.kind == .response)
 
             let mark = client.transcript.count
-            client.session.relayLog(try RawJSON(validating: Array(#"{"level":"info","data":"quiet"}"#.utf8)))
-            client.session.relayLog(try RawJSON(validating: Array(#"{"level":"error","data":"loud"}"#.utf8)))
+            client.session.relayLog(
+                try RawJSON(validating: Array(#"{"level":"info","data":"quiet"}"#.utf8)), from: Self.someServer)
+            client.session.relayLog(
+                try RawJSON(validating: Array(#"{"level":"error","data":"loud"}"#.utf8)), from: Self.someServer)
             let relayed = try await client.transcript.first("the error-level message", since: mark) {
                 $0.method == "notifications/message"
             }
