@@ -191,7 +191,6 @@ extension GatewaySession {
         resume: ResumeState? = nil, approved: Bool = false, onProgress: (@Sendable (RawJSON) -> Void)? = nil
     ) async throws -> JSONRPCMessage {
         let modern = Self.modernRequest
-        let context = downstreamContext()
         if let modern, let rank = modern.logLevel {
             state.withLock { $0.logListeners[modern.id] = (instance.downstream.id, rank) }
         }
@@ -200,15 +199,22 @@ extension GatewaySession {
                 state.withLock { _ = $0.logListeners.removeValue(forKey: modern.id) }
             }
         }
-        var params = params.removing("requestState") ?? params
-        if let serverState = resume?.serverState {
-            params = params.setting("requestState", to: RawJSON(string: serverState)) ?? params
+        var params = params
+        if let resume {
+            // Junction's sealed state goes no further: the server gets back its own, if it had one.
+            params = params.removing("requestState") ?? params
+            if let serverState = resume.serverState {
+                params = params.setting("requestState", to: RawJSON(string: serverState)) ?? params
+            }
         }
-        if let modern, !instance.era.isModern, instance.key.sessionId != nil {
+        // Only a per-session server can ask its client anything the handshake-era way.
+        if let modern, !instance.era.isModern, instance.key.sessionId != nil || resume?.exchangeId != nil {
             return try await exchange(
                 method, subject: subject, params: params, with: instance, resume: resume, approved: approved,
                 modern: modern, onProgress: onProgress)
         }
+        // Handshake-era servers get no per-request context: spare the hot path building one.
+        let context = instance.era.isModern ? downstreamContext() : nil
         var response = try await instance.request(method, params: params, onProgress: onProgress, context: context)
         guard instance.era.isModern, let result = response.result else { return response }
         for _ in 0..<Self.maxInputRounds {
