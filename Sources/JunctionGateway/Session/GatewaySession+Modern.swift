@@ -48,9 +48,6 @@ extension GatewaySession {
         register(clientName: request.clientName, clientVersion: request.clientVersion, protocolVersion: request.version)
     }
 
-    /// Nothing goes to a modern client unasked; a handshake-era one gets change notifications.
-    var takesUnsolicitedNotifications: Bool { state.withLock { !$0.modern || $0.initialized } }
-
     /// `server/discover`: the versions Junction speaks, what it serves, and who it is.
     func discover() async -> RawJSON {
         RawJSON(object: [
