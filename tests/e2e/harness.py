@@ -413,15 +413,19 @@ def pid_alive(pid: int) -> bool:
 
 
 class RawPeer:
-    """`junction stdio --embedded` on plain pipes, for malformed-input tests."""
+    """`junction stdio --embedded` on plain pipes, for malformed-input tests; with
+    `embedded=False`, `junction stdio` through the home's daemon (started if none runs)."""
 
-    def __init__(self, home: Home, *, cwd: Path | None = None, args: Iterable[str] = ()) -> None:
+    def __init__(
+        self, home: Home, *, cwd: Path | None = None, args: Iterable[str] = (), embedded: bool = True
+    ) -> None:
+        command = ["stdio", "--embedded"] if embedded else ["stdio"]
         self._errlog = open(home.stderr_path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
-        self._errlog.write("--- raw junction stdio --embedded\n")
+        self._errlog.write(f"--- raw junction {' '.join(command)}\n")
         self._errlog.flush()
         env = dict(os.environ) | home.env()
         self.proc = subprocess.Popen(
-            [str(junction_bin()), "stdio", "--embedded", *args],
+            [str(junction_bin()), *command, *args],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._errlog,
