@@ -7,8 +7,10 @@ import Synchronization
 /// Request ids are Junction's own integers (so ids from many clients never collide on a shared
 /// server); progress tokens are rewritten to those ids and reported back to the caller. Every
 /// request has a deadline, extended by progress up to a maximum; on expiry or cancellation the
-/// server gets `notifications/cancelled`. If the process exits, every pending request fails at
-/// once with the server's name and its last stderr lines.
+/// server gets `notifications/cancelled`. A request sent without a timeout (a `subscriptions/listen`
+/// stream) has no deadline: it ends with its response, its cancellation or the process. If the
+/// process exits, every pending request fails at once with the server's name and its last stderr
+/// lines.
 final class DownstreamConnection: Sendable {
     struct Handlers: Sendable {
         /// Notifications from the server other than progress for a pending request.
@@ -26,9 +28,10 @@ final class DownstreamConnection: Sendable {
 
     private struct Pending {
         var continuation: CheckedContinuation<JSONRPCMessage, any Error>
-        var deadline: ContinuousClock.Instant
-        var maxDeadline: ContinuousClock.Instant
-        var timeout: Duration
+        /// Nil for a request without a deadline.
+        var deadline: ContinuousClock.Instant?
+        var maxDeadline: ContinuousClock.Instant?
+        var timeout: Duration?
         var onProgress: (@Sendable (RawJSON) -> Void)?
     }
 
@@ -87,23 +90,33 @@ final class DownstreamConnection: Sendable {
 
     var pid: Int32? { child.withLock { $0?.pid } }
 
-    /// Sends a request and waits for its response (a result or an error response).
-    ///
-    /// - Parameters:
-    ///   - timeout: the deadline, extended by each progress notification up to `maxTimeout`.
-    ///   - onProgress: when set, the request asks for progress and each notification's params are
-    ///     passed here (with Junction's token, which the caller maps back).
-    func request(
-        _ method: String,
-        params: RawJSON?,
-        timeout: Duration,
-        maxTimeout: Duration? = nil,
-        onProgress: (@Sendable (RawJSON) -> Void)? = nil
-    ) async throws -> JSONRPCMessage {
-        let id = state.withLock { state -> Int in
+    /// An id for a request sent later with `request(_:params:timeout:id:)`, for a caller that must
+    /// know it before the response (a `subscriptions/listen` stream is named by its request's id).
+    func reserveId() -> Int {
+        state.withLock { state -> Int in
             defer { state.nextId += 1 }
             return state.nextId
         }
+    }
+
+    /// Sends a request and waits for its response (a result or an error response).
+    ///
+    /// - Parameters:
+    ///   - timeout: the deadline, extended by each progress notification up to `maxTimeout`; nil
+    ///     for none (the request then ends with its response, `cancel(_:reason:)`, the task's
+    ///     cancellation or the process).
+    ///   - onProgress: when set, the request asks for progress and each notification's params are
+    ///     passed here (with Junction's token, which the caller maps back).
+    ///   - id: an id from `reserveId()`; a fresh one when nil.
+    func request(
+        _ method: String,
+        params: RawJSON?,
+        timeout: Duration?,
+        maxTimeout: Duration? = nil,
+        onProgress: (@Sendable (RawJSON) -> Void)? = nil,
+        id reserved: Int? = nil
+    ) async throws -> JSONRPCMessage {
+        let id = reserved ?? reserveId()
         var params = params
         if onProgress != nil {
             params = Self.settingProgressToken(in: params, to: RawJSON(integer: id))
@@ -118,8 +131,9 @@ final class DownstreamConnection: Sendable {
                     }
                     if Task.isCancelled { return DownstreamError.cancelled }
                     state.pending[id] = Pending(
-                        continuation: continuation, deadline: now + timeout,
-                        maxDeadline: now + (maxTimeout ?? timeout * 10), timeout: timeout, onProgress: onProgress)
+                        continuation: continuation, deadline: timeout.map { now + $0 },
+                        maxDeadline: timeout.map { now + (maxTimeout ?? $0 * 10) }, timeout: timeout,
+                        onProgress: onProgress)
                     return nil
                 }
                 if let failure {
@@ -131,6 +145,12 @@ final class DownstreamConnection: Sendable {
         } onCancel: {
             self.abandon(id, error: DownstreamError.cancelled, reason: "cancelled by the client")
         }
+    }
+
+    /// Gives up on a pending request: its caller gets `DownstreamError.cancelled` and the server
+    /// `notifications/cancelled` with `reason`. Nothing happens if it already ended.
+    func cancel(_ id: Int, reason: String) {
+        abandon(id, error: DownstreamError.cancelled, reason: reason)
     }
 
     /// Sends a notification.
@@ -212,7 +232,9 @@ final class DownstreamConnection: Sendable {
                 let callback = state.withLock { state -> (@Sendable (RawJSON) -> Void)? in
                     guard var pending = state.pending[token] else { return nil }
                     // Progress extends the deadline, but never past the maximum.
-                    pending.deadline = min(ContinuousClock.now + pending.timeout, pending.maxDeadline)
+                    if let timeout = pending.timeout, let maxDeadline = pending.maxDeadline {
+                        pending.deadline = min(ContinuousClock.now + timeout, maxDeadline)
+                    }
                     state.pending[token] = pending
                     return pending.onProgress
                 }
@@ -247,7 +269,12 @@ final class DownstreamConnection: Sendable {
     private func expireDeadlines() {
         let now = ContinuousClock.now
         let expired = state.withLock { state in
-            state.pending.filter { $0.value.deadline <= now }.map { ($0.key, $0.value.timeout) }
+            state.pending.compactMap { id, pending -> (Int, Duration)? in
+                guard let deadline = pending.deadline, let timeout = pending.timeout, deadline <= now else {
+                    return nil
+                }
+                return (id, timeout)
+            }
         }
         for (id, timeout) in expired {
             let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18

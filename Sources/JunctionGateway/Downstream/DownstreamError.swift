@@ -8,6 +8,9 @@ public enum DownstreamError: Error, Sendable, CustomStringConvertible {
     case cancelled
     /// The server answered something Junction cannot use.
     case protocolError(server: String, reason: String)
+    /// The server answered a request Junction made of it with a JSON-RPC error (a subscription it
+    /// refused); `code` and `message` are the server's.
+    case rejected(server: String, method: String, code: Int, message: String)
 
     public var description: String {
         switch self {
@@ -20,6 +23,8 @@ public enum DownstreamError: Error, Sendable, CustomStringConvertible {
             return "the request was cancelled"
         case .protocolError(let server, let reason):
             return "server '\(server)' broke the protocol: \(reason)"
+        case .rejected(let server, let method, _, let message):
+            return "server '\(server)' refused \(method): \(message)"
         }
     }
 
@@ -30,6 +35,7 @@ public enum DownstreamError: Error, Sendable, CustomStringConvertible {
         case .timeout: JSONRPCErrorCode.timeout
         case .cancelled: JSONRPCErrorCode.requestCancelled
         case .protocolError: JSONRPCErrorCode.internalError
+        case .rejected(_, _, let code, _): code
         }
     }
 }
