@@ -19,6 +19,7 @@ server/discover, basic/patterns/mrtr, basic/patterns/subscriptions, server/utili
 from __future__ import annotations
 
 import json
+import shlex
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -35,7 +36,7 @@ from mcp.client.subscriptions import ResourceUpdated, ToolsListChanged
 from mcp.shared.exceptions import MCPError
 
 import harness
-from harness import CALL_TIMEOUT, EVENT_TIMEOUT, PYTHON, Home, RawPeer, junction_bin
+from harness import CALL_TIMEOUT, EVENT_TIMEOUT, PYTHON, Home, RawPeer, eventually, junction_bin
 
 AVAILABLE, WHY_NOT = harness.stdio_available()
 if not AVAILABLE:
@@ -57,7 +58,11 @@ CLIENT_CAPABILITIES = "io.modelcontextprotocol/clientCapabilities"
 SERVER_INFO = "io.modelcontextprotocol/serverInfo"
 SUBSCRIPTION_ID = "io.modelcontextprotocol/subscriptionId"
 
+MISSING_REQUIRED_CLIENT_CAPABILITY = -32021
 UNSUPPORTED_PROTOCOL_VERSION = -32022
+
+# Longer than Junction's server/discover probe timeout (DownstreamPool.Options.probeTimeout, 5 s).
+SLOW_START_SECONDS = 6
 
 TRANSPORTS = [pytest.param(False, id="embedded"), pytest.param(True, id="daemon")]
 MODES = ["2026-07-28", "auto", "legacy"]
@@ -213,6 +218,17 @@ def check_junction_stamp(result: dict[str, Any], what: str) -> None:
     assert isinstance(info.get("version"), str) and info["version"], f"{what}: serverInfo version {info!r}"
 
 
+def check_tool_order(names: list[str]) -> None:
+    """A fixed order (changelog: tools/list SHOULD be deterministic): each server's tools together
+    and sorted by name; servers in configuration order (docs/protocol.md) or by name."""
+    namespaces = [name.split("__", 1)[0] for name in names]
+    grouped = [ns for i, ns in enumerate(namespaces) if i == 0 or namespaces[i - 1] != ns]
+    assert len(grouped) == len(set(grouped)), f"a server's tools are not together: {names}"
+    for ns in grouped:
+        own = [name for name in names if name.split("__", 1)[0] == ns]
+        assert own == sorted(own), f"{ns}'s tools are not sorted by name: {own}"
+
+
 def sdk_result(model: Any) -> dict[str, Any]:
     return model.model_dump(by_alias=True, mode="json", exclude_none=True)
 
@@ -222,10 +238,15 @@ def text(result: types.CallToolResult) -> str:
 
 
 async def failure(call: Any) -> str:
-    """Await a call that must fail; the JSON-RPC error (code, message, data) or isError text."""
+    """Await a call that must fail; the JSON-RPC error (code, message, data) or isError text. A
+    -32021 error must carry the spec's data: `requiredCapabilities` is a ClientCapabilities
+    object (`{"elicitation": {}}`), not a list of names."""
     try:
         result = await call
     except MCPError as e:
+        if e.error.code == MISSING_REQUIRED_CLIENT_CAPABILITY:
+            data = types.MissingRequiredClientCapabilityErrorData.model_validate(e.error.data)
+            assert data.required_capabilities.elicitation is not None, e.error.data
         return f"{e.error.code} {e.error.message} {json.dumps(e.error.data) if e.error.data is not None else ''}"
     if isinstance(result, types.CallToolResult):
         assert result.is_error, f"the call should have failed but returned {sdk_result(result)}"
@@ -258,7 +279,7 @@ async def test_tools_resources_and_prompts_in_every_pairing(eras_home: Home, mod
         if modern:
             check_cacheable(sdk_result(listing), "tools/list")
             check_junction_stamp(sdk_result(listing), "tools/list")
-            assert names == sorted(names), f"tools/list is not sorted by name: {names}"
+            check_tool_order(names)
 
         for tool, arguments, expected in (
             ("fixture__echo", {"text": "héllo, wörld"}, "héllo, wörld"),
@@ -324,13 +345,28 @@ async def test_a_handshake_only_downstream_is_probed_then_initialized(legacy_hom
     assert "notification notifications/initialized" in lines, lines
 
 
+async def test_a_modern_downstream_slower_to_start_than_the_probe_is_not_lost(empty_home: Home) -> None:
+    """Junction probes a new downstream with server/discover under a short timeout (5 s). A server
+    that starts slower (a cold Python on a busy machine) answers the probe after Junction has
+    given up and sent `initialize`; having answered discover it serves 2026-07-28 only, and refuses
+    the initialize with -32022 naming its versions. That error is itself modern evidence: the SDK's
+    client re-probes on it (mcp/client/_probe.py) and Junction must too, rather than lose the
+    server."""
+    script = f"sleep {SLOW_START_SECONDS}; exec {shlex.quote(PYTHON)} {shlex.quote(str(MRTR_SERVER))}"
+    empty_home.cli_json("server", "add", "slow", "--", "/bin/sh", "-c", script)
+    async with connect(empty_home, "legacy", daemon=False) as c:
+        names = {t.name for t in (await c.list_tools()).tools}
+        assert "slow__era" in names, f"the slow server's tools are missing: {sorted(names)}"
+        assert text(await c.call_tool("slow__era", {})) == MODERN
+
+
 # --------------------------------------------------------------------------------------------------
 # Raw JSON-RPC: server/discover, -32022, both eras on one connection
 
 
 @pytest.mark.parametrize("daemon", TRANSPORTS)
-def test_server_discover_describes_junction(eras_home: Home, daemon: bool) -> None:
-    peer = RawPeer(eras_home, embedded=not daemon)
+def test_server_discover_describes_junction(legacy_home: Home, daemon: bool) -> None:
+    peer = RawPeer(legacy_home, embedded=not daemon)
     try:
         reply = exchange(peer, modern_request("discover-1", "server/discover"))
         result = result_of(reply)
@@ -347,15 +383,15 @@ def test_server_discover_describes_junction(eras_home: Home, daemon: bool) -> No
 
 
 @pytest.mark.parametrize("daemon", TRANSPORTS)
-def test_modern_requests_are_served_without_initialize(eras_home: Home, daemon: bool) -> None:
-    peer = RawPeer(eras_home, embedded=not daemon)
+def test_modern_requests_are_served_without_initialize(legacy_home: Home, daemon: bool) -> None:
+    peer = RawPeer(legacy_home, embedded=not daemon)
     try:
         listing = result_of(exchange(peer, modern_request("list-1", "tools/list")))
         check_cacheable(listing, "tools/list")
         check_junction_stamp(listing, "tools/list")
         names = [t["name"] for t in listing["tools"]]
-        assert "fixture__echo" in names and "legacy__echo" in names, names
-        assert names == sorted(names), f"tools/list is not sorted by name: {names}"
+        assert "legacy__echo" in names, names
+        check_tool_order(names)
 
         call = result_of(exchange(peer, modern_request(
             "call-1", "tools/call", {"name": "legacy__echo", "arguments": {"text": "stateless"}}
@@ -367,14 +403,21 @@ def test_modern_requests_are_served_without_initialize(eras_home: Home, daemon: 
         read = result_of(exchange(peer, modern_request("read-1", "resources/read", {"uri": "legacy://readme"})))
         check_cacheable(read, "resources/read")
         assert read["contents"][0]["text"] == "Junction legacy fixture readme.", read
+
+        # A downstream's list change is no reason to write to a modern client that did not listen.
+        added = result_of(exchange(peer, modern_request(
+            "add-1", "tools/call", {"name": "legacy__add_tool", "arguments": {}}
+        )))  # fmt: skip
+        assert added["content"][0]["text"] == "dynamic_1", added
+        exchange(peer, modern_request("list-2", "tools/list"))
         assert not peer.unsolicited, f"unsolicited messages on a modern connection: {peer.unsolicited}"
     finally:
         peer.close()
 
 
 @pytest.mark.parametrize("daemon", TRANSPORTS)
-def test_an_unknown_protocol_version_is_refused_with_the_supported_ones(eras_home: Home, daemon: bool) -> None:
-    peer = RawPeer(eras_home, embedded=not daemon)
+def test_an_unknown_protocol_version_is_refused_with_the_supported_ones(legacy_home: Home, daemon: bool) -> None:
+    peer = RawPeer(legacy_home, embedded=not daemon)
     try:
         for request_id, method in (("bad-list", "tools/list"), ("bad-discover", "server/discover")):
             reply = exchange(peer, modern_request(request_id, method, version="1999-01-01"))
@@ -385,13 +428,13 @@ def test_an_unknown_protocol_version_is_refused_with_the_supported_ones(eras_hom
             assert error["data"].get("requested") == "1999-01-01", error
         # The connection serves a good version afterwards.
         listing = result_of(exchange(peer, modern_request("good-list", "tools/list")))
-        assert "fixture__echo" in [t["name"] for t in listing["tools"]]
+        assert "legacy__echo" in [t["name"] for t in listing["tools"]]
     finally:
         peer.close()
 
 
-def test_both_eras_on_one_connection(eras_home: Home) -> None:
-    peer = RawPeer(eras_home)
+def test_both_eras_on_one_connection(legacy_home: Home) -> None:
+    peer = RawPeer(legacy_home)
     try:
         modern = result_of(exchange(peer, modern_request("m1", "tools/list")))
         check_cacheable(modern, "tools/list before initialize")
@@ -406,14 +449,35 @@ def test_both_eras_on_one_connection(eras_home: Home) -> None:
         peer.close()
 
 
-async def test_auto_mode_through_the_daemon_adopts_the_modern_era(eras_home: Home) -> None:
+async def test_auto_mode_through_the_daemon_adopts_the_modern_era(legacy_home: Home) -> None:
     """mode="auto" probes server/discover; the SDK keeps the whole DiscoverResult."""
-    async with connect(eras_home, "auto", daemon=True) as c:
+    async with connect(legacy_home, "auto", daemon=True) as c:
         discover = c.session.discover_result
         assert discover is not None, "auto mode fell back to initialize: server/discover was refused"
         assert discover.supported_versions == SUPPORTED
         assert c.instructions
-        assert text(await c.call_tool("fixture__echo", {"text": "modern"})) == "modern"
+        assert text(await c.call_tool("legacy__echo", {"text": "modern"})) == "modern"
+
+
+@pytest.mark.parametrize("daemon", TRANSPORTS)
+async def test_progress_and_cancellation_of_a_modern_request(empty_home: Home, daemon: bool) -> None:
+    """Request-scoped notifications (progress) still reach a modern client; its
+    notifications/cancelled reaches the downstream."""
+    empty_home.add_fixture()
+    updates: list[float] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        updates.append(progress)
+
+    async with connect(empty_home, MODERN, daemon=daemon) as c:
+        result = await c.call_tool("fixture__slow", {"seconds": 0.5}, progress_callback=on_progress)
+        assert text(result) == "slept 0.5"
+        assert updates and updates == sorted(updates), updates
+        with anyio.move_on_after(1.0) as scope:
+            await c.call_tool("fixture__slow", {"seconds": 20})
+        assert scope.cancelled_caught
+        await eventually(lambda: "cancelled slow" in empty_home.fixture_events())
+        assert text(await c.call_tool("fixture__echo", {"text": "after"})) == "after"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -539,6 +603,39 @@ def test_raw_modern_client_gets_an_input_required_result_for_a_handshake_downstr
     finally:
         peer.close()
     assert 'elicit answer {"action": "accept", "content": {"answer": "blue"}}' in log_lines(legacy_log(legacy_home))
+
+
+@pytest.mark.parametrize("daemon", TRANSPORTS)
+def test_raw_modern_client_retries_a_modern_downstreams_input_request_with_its_state(
+    mrtr_home: Home, daemon: bool
+) -> None:
+    """modern client, modern server: the InputRequiredResult reaches the client; the retry carries
+    the client's inputResponses and the requestState back; a state Junction did not issue is
+    refused with -32602 (docs/protocol.md) and never reaches the server."""
+    peer = RawPeer(mrtr_home, embedded=not daemon)
+    capabilities = {"elicitation": {"form": {}}}
+    call = {"name": "mrtr__confirm", "arguments": {"question": "Proceed?"}}
+    try:
+        first = result_of(exchange(peer, modern_request("c-1", "tools/call", call, capabilities=capabilities)))
+        assert first.get("resultType") == "input_required", first
+        (key, request), = (first.get("inputRequests") or {}).items()
+        assert request["method"] == "elicitation/create" and request["params"]["message"] == "Proceed?", request
+        state = first.get("requestState")
+        assert isinstance(state, str) and state, first
+        answers = {key: {"action": "accept", "content": {"value": True}}}
+
+        forged = {**call, "inputResponses": answers, "requestState": state[:-2] + ("AA" if state[-2:] != "AA" else "BB")}
+        reply = exchange(peer, modern_request("c-2", "tools/call", forged, capabilities=capabilities))
+        assert reply.get("error", {}).get("code") == -32602, f"a forged requestState was not refused: {reply}"
+
+        retry = {**call, "inputResponses": answers, "requestState": state}
+        final = result_of(exchange(peer, modern_request("c-3", "tools/call", retry, capabilities=capabilities)))
+        assert final.get("resultType") == "complete", final
+        assert final["content"][0]["text"] == "yes", final
+    finally:
+        peer.close()
+    answers_seen = [line for line in log_lines(mrtr_log(mrtr_home)) if line.startswith("confirm ") and "answer" in line]
+    assert answers_seen == [f"confirm {MODERN} answer state=confirm:Proceed?"], answers_seen
 
 
 @pytest.mark.parametrize("daemon", TRANSPORTS)
