@@ -166,6 +166,51 @@ def greet(name: str) -> str:
     return f"Hello from mrtr, {name}!"
 
 
+NAME_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"name": {"type": "string", "title": "Name"}},
+    "required": ["name"],
+}
+
+
+async def _ask_name(ctx: Context, what: str, message: str) -> str | types.InputRequiredResult:
+    """The user's name, or (modern era, first round) the InputRequiredResult that asks for it."""
+    version = _version(ctx)
+    if not _modern(ctx):
+        _log(f"{what} {version} push")
+        result = await ctx.session.elicit(
+            message=message, requested_schema=NAME_SCHEMA, related_request_id=ctx.request_id
+        )
+        return str((result.content or {}).get("name")) if result.action == "accept" else result.action
+    answer = _answer(ctx, "name")
+    if answer is None:
+        _log(f"{what} {version} ask")
+        return types.InputRequiredResult(
+            input_requests={
+                "name": types.ElicitRequest(
+                    params=types.ElicitRequestFormParams(message=message, requested_schema=NAME_SCHEMA)
+                )
+            },
+            request_state=what,
+        )
+    _log(f"{what} {version} answer state={ctx.request_state}")
+    return str((answer.get("content") or {}).get("name"))
+
+
+@mcp.prompt
+async def introduce(ctx: Context) -> Any:
+    """A prompt that needs the user's name first (elicitation during prompts/get)."""
+    name = await _ask_name(ctx, "introduce", "Your name, for the prompt?")
+    return name if isinstance(name, types.InputRequiredResult) else f"Introduce {name} to the team."
+
+
+@mcp.resource("mrtr://whoami", mime_type="text/plain")
+async def whoami(ctx: Context) -> Any:
+    """A resource that needs the user's name first (elicitation during resources/read)."""
+    name = await _ask_name(ctx, "whoami", "Your name, for the resource?")
+    return name if isinstance(name, types.InputRequiredResult) else f"You are {name}."
+
+
 if __name__ == "__main__":
     _log(f"start {os.getpid()}")
     mcp.run("stdio", show_banner=False)

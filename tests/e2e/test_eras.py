@@ -657,6 +657,16 @@ async def test_sdk_modern_client_answers_a_handshake_downstreams_elicitation(
 
 
 @pytest.mark.parametrize("daemon", TRANSPORTS)
+async def test_handshake_client_answers_a_handshake_downstreams_elicitation(legacy_home: Home, daemon: bool) -> None:
+    """The handshake-era row of the table: relayed as a server-to-client request, as before."""
+    seen: list[Any] = []
+    callback = elicitation_answering({"answer": "red"}, seen)
+    async with connect(legacy_home, "legacy", daemon=daemon, elicitation=callback) as c:
+        assert text(await c.call_tool("legacy__ask", {"question": "Colour?"})) == 'accept: {"answer": "red"}'
+    assert [p.message for p in seen] == ["Colour?"], seen
+
+
+@pytest.mark.parametrize("daemon", TRANSPORTS)
 async def test_handshake_client_answers_a_modern_downstreams_input_requests(mrtr_home: Home, daemon: bool) -> None:
     """mrtr__* return InputRequiredResults to Junction (it speaks 2026-07-28 to them); a
     handshake-era client gets them as elicitation/create, sampling/createMessage and roots/list
@@ -687,6 +697,29 @@ async def test_handshake_client_answers_a_modern_downstreams_input_requests(mrtr
         assert f"{tool} {MODERN} ask" in lines, lines
         assert f"{tool} {MODERN} answer state={state}" in lines, lines
     assert not [line for line in lines if " push" in line], f"Junction spoke the handshake era to mrtr: {lines}"
+
+
+@pytest.mark.parametrize("daemon", TRANSPORTS)
+@pytest.mark.parametrize("mode", ["2026-07-28", "legacy"])
+async def test_prompts_get_and_resources_read_ask_for_input_in_both_eras(
+    mrtr_home: Home, mode: str, daemon: bool
+) -> None:
+    """MRTR covers prompts/get and resources/read too: mrtr__introduce and mrtr://whoami ask for the
+    user's name. A modern client gets the InputRequiredResult through; a handshake-era client is
+    asked with elicitation/create and Junction retries the server."""
+    seen: list[Any] = []
+    callback = elicitation_answering({"name": "Ada"}, seen)
+    async with connect(mrtr_home, mode, daemon=daemon, elicitation=callback) as c:
+        prompt = await c.get_prompt("mrtr__introduce")
+        content = prompt.messages[0].content
+        assert isinstance(content, types.TextContent) and content.text == "Introduce Ada to the team.", sdk_result(prompt)
+        read = await c.read_resource("mrtr://whoami")
+        item = read.contents[0]
+        assert isinstance(item, types.TextResourceContents) and item.text == "You are Ada.", sdk_result(read)
+    assert [p.message for p in seen] == ["Your name, for the prompt?", "Your name, for the resource?"], seen
+    lines = log_lines(mrtr_log(mrtr_home))
+    for what in ("introduce", "whoami"):
+        assert f"{what} {MODERN} answer state={what}" in lines, lines
 
 
 @pytest.mark.parametrize("daemon", TRANSPORTS)
