@@ -37,7 +37,12 @@ public actor DownstreamPool {
         public var maxMessageBytes = 64 * 1024 * 1024
         /// Longest a call waits for a backoff to end before failing fast.
         public var maxBackoffWait: Duration = .seconds(5)
+        /// The handshake-era version Junction asks for in `initialize`.
         public var protocolVersion = "2025-06-18"
+        /// Longest the era probe (`server/discover`) waits for an answer before falling back to
+        /// `initialize` (a legacy server may never answer an unknown method); at most the startup
+        /// timeout.
+        public var probeTimeout: Duration = .seconds(5)
         public init() {}
     }
 
@@ -69,7 +74,7 @@ public actor DownstreamPool {
 
     private let home: JunctionHome
     private let secrets: @Sendable (String) throws -> AuthScopeRepository.Secrets
-    private let options: Options
+    let options: Options
     private var hooks = Hooks()
     /// Running instances. Changed only on the actor; also read without it (`readyInstance`) so a
     /// call to a server already running costs no actor hop.
@@ -81,6 +86,9 @@ public actor DownstreamPool {
     private var starting: [InstanceKey: Task<DownstreamInstance, any Error>] = [:]
     private var crashes: [String: CrashRecord] = [:]
     private var refreshes: [InstanceKey: Task<Void, Never>] = [:]
+    /// The era each server was last found to speak, for the pool's lifetime: a server remembered
+    /// as handshake-era is not probed again (some legacy servers die on an unknown method).
+    var eras: [EraMemoryKey: ProtocolEra] = [:]
     private var stopping = false
     /// The status last reported through `hooks.statusChanged`, per downstream id.
     private var reported: [String: Status] = [:]
@@ -119,7 +127,7 @@ public actor DownstreamPool {
             if existing.isRunning && existing.downstream == downstream { return existing }
             instances[key] = nil
             if existing.isRunning {
-                existing.connection.stop()  // its definition changed
+                existing.stop()  // its definition changed
             } else {
                 // It died in service (a stop removes an instance first): a crash, also when this call
                 // notices before the exit notification reaches the pool (which then finds it gone).
@@ -204,7 +212,7 @@ public actor DownstreamPool {
             guard limit > 0, instance.idleFor(now: now) > .seconds(limit) else { continue }
             logger.info("stopping idle server", metadata: ["junction.downstream": "\(instance.downstream.name)"])
             instances[key] = nil
-            instance.connection.stop()
+            instance.stop()
             reportStatus(of: instance.downstream)
         }
     }
@@ -213,7 +221,7 @@ public actor DownstreamPool {
     public func stop(downstreamId: String) {
         for (key, instance) in instances where key.downstreamId == downstreamId {
             instances[key] = nil
-            instance.connection.stop()
+            instance.stop()
             reportStatus(of: instance.downstream)
         }
     }
@@ -222,7 +230,7 @@ public actor DownstreamPool {
     public func endSession(_ sessionId: String) {
         for (key, instance) in instances where key.sessionId == sessionId {
             instances[key] = nil
-            instance.connection.stop()
+            instance.stop()
             reportStatus(of: instance.downstream)
         }
     }
@@ -233,7 +241,7 @@ public actor DownstreamPool {
         // A start in progress ends at once (its initialize is abandoned) and kills its process.
         for task in starting.values { task.cancel() }
         let stopped = Array(instances.values)
-        for instance in stopped { instance.connection.stop(grace: .milliseconds(500)) }
+        for instance in stopped { instance.stop(grace: .milliseconds(500)) }
         instances.removeAll()
         for instance in stopped { reportStatus(of: instance.downstream) }
     }
@@ -257,8 +265,11 @@ public actor DownstreamPool {
         }
         let hooks = hooks
         let sessionId = key.sessionId
+        let subscriptions = DownstreamSubscriptions(server: downstream.name)
         var handlers = DownstreamConnection.Handlers()
         handlers.onNotification = { [weak self] message in
+            // A subscription's acknowledgement concerns only the subscription.
+            if subscriptions.received(message) { return }
             guard let self else { return }
             // Short: hands the notification to the actor; ends by itself.
             Task { await self.downstreamNotified(key, message) }
@@ -271,36 +282,54 @@ public actor DownstreamPool {
             // Short: records the exit on the actor; ends by itself.
             Task { await self.instanceExited(key, downstream: downstream, reason: reason) }
         }
-        let connection: DownstreamConnection
-        do {
-            connection = try DownstreamConnection(
+        let spawn = { [options, home] in
+            try DownstreamConnection(
                 server: downstream.name, command: command, arguments: downstream.args, environment: environment,
                 cwd: downstream.cwd,
                 logPath: (home.logsPath as NSString).appendingPathComponent("\(downstream.name).log"),
                 maxMessageBytes: options.maxMessageBytes, handlers: handlers)
+        }
+        var connection: DownstreamConnection
+        do {
+            connection = try spawn()
         } catch {
             recordCrash(downstream, reason: "\(error)")
             throw DownstreamError.unavailable(server: downstream.name, reason: "\(error)", stderr: [])
         }
+        let memoryKey = EraMemoryKey(downstream)
         do {
-            let initialize = try await connection.request(
-                "initialize", params: initializeParams(perSession: sessionId != nil),
-                timeout: options.startupTimeout)
-            guard initialize.kind == .response, let result = initialize.result, result.isObject else {
-                throw DownstreamError.protocolError(
-                    server: downstream.name, reason: "initialize failed: \(initialize.errorMessage ?? "no result")")
+            var outcome = ProbeOutcome.handshake
+            if eras[memoryKey]?.isModern != false {
+                outcome = try await probe(connection, downstream: downstream)
             }
-            connection.notify("notifications/initialized", params: nil)
+            if case .exited = outcome {
+                logger.debug(
+                    "server exited on server/discover; starting it again for initialize",
+                    metadata: ["junction.downstream": "\(downstream.name)"])
+                connection = try spawn()
+            }
+            let era: ProtocolEra
+            let result: RawJSON
+            if case .modern(let version, let discovered) = outcome {
+                era = .modern(version)
+                result = Self.initializeResult(discovered: discovered, version: version)
+            } else {
+                (era, result) = try await initialize(connection, downstream: downstream, perSession: sessionId != nil)
+            }
             let instance = DownstreamInstance(
-                key: key, downstream: downstream, connection: connection, initializeResult: result)
+                key: key, downstream: downstream, connection: connection, initializeResult: result, era: era,
+                subscriptions: subscriptions)
+            // Before discovery, so a change during it is not missed.
+            instance.listenForListChanges()
             let catalog = try await discover(instance)
             instance.setCatalog(catalog)
             hooks.discovered(downstream, catalog)
+            eras[memoryKey] = era
             logger.info(
                 "started server",
                 metadata: [
                     "junction.downstream": "\(downstream.name)", "pid": "\(connection.pid ?? 0)",
-                    "tools": "\(catalog.tools.count)", "instance": "\(key)",
+                    "tools": "\(catalog.tools.count)", "instance": "\(key)", "era": "\(era)",
                 ])
             return instance
         } catch {
@@ -317,6 +346,29 @@ public actor DownstreamPool {
         }
     }
 
+    /// The handshake: `initialize`, then `notifications/initialized`; returns the era and result.
+    ///
+    /// A server that refuses it naming a modern version Junction speaks (-32022) is modern after
+    /// all, just slow to answer the probe: it is probed again at that version.
+    private func initialize(
+        _ connection: DownstreamConnection, downstream: Downstream, perSession: Bool
+    ) async throws -> (ProtocolEra, RawJSON) {
+        let initialize = try await connection.request(
+            "initialize", params: initializeParams(perSession: perSession), timeout: options.startupTimeout)
+        if let version = Self.modernVersion(offeredBy: initialize),
+            case .modern(let version, let discovered) = try await probe(
+                connection, downstream: downstream, version: version)
+        {
+            return (.modern(version), Self.initializeResult(discovered: discovered, version: version))
+        }
+        guard initialize.kind == .response, let result = initialize.result, result.isObject else {
+            throw DownstreamError.protocolError(
+                server: downstream.name, reason: "initialize failed: \(initialize.errorMessage ?? "no result")")
+        }
+        connection.notify("notifications/initialized", params: nil)
+        return (.handshake(result["protocolVersion"]?.stringValue ?? options.protocolVersion), result)
+    }
+
     private func initializeParams(perSession: Bool) -> RawJSON {
         // Capabilities Junction can relay: only a per-session instance has one client to ask.
         var capabilities: [(key: String, value: RawJSON)] = []
@@ -328,13 +380,7 @@ public actor DownstreamPool {
         }
         return RawJSON(object: [
             ("protocolVersion", RawJSON(string: options.protocolVersion)),
-            ("capabilities", RawJSON(object: capabilities)),
-            (
-                "clientInfo",
-                RawJSON(object: [
-                    ("name", RawJSON(string: "junction")), ("version", RawJSON(string: JunctionVersion.current)),
-                ])
-            ),
+            ("capabilities", RawJSON(object: capabilities)), ("clientInfo", DownstreamInstance.clientInfo),
         ])
     }
 
@@ -366,7 +412,8 @@ public actor DownstreamPool {
             "notifications/prompts/list_changed":
             scheduleRefresh(key)
         default:
-            hooks.notification(key, message)
+            // The tag names Junction's stream on this server, meaningless to whoever gets it next.
+            hooks.notification(key, Self.untagged(message))
         }
     }
 
