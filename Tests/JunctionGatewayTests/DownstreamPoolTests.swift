@@ -10,30 +10,18 @@ import Testing
 struct DownstreamPoolTests {
     static let secretScope = "scope-fake"
 
-    /// Runs `body` with a pool over a temporary home, then shuts it down and waits until every
-    /// process it started is gone.
+    /// Runs `body` with a pool over a temporary home whose one auth scope sets FAKE_SECRET, then
+    /// shuts it down and waits until every process it started is gone.
     private func withPool(
         options: DownstreamPool.Options = DownstreamPool.Options(),
         _ body: (DownstreamPool, PidLedger) async throws -> Void
     ) async throws {
-        let directory = try TemporaryDirectory()
-        let pool = DownstreamPool(home: JunctionHome(path: directory.path), options: options) { scopeId in
+        try await withDownstreamPool(options: options) { scopeId in
             guard scopeId == Self.secretScope else { throw StoreError.notFound(kind: "scope", key: scopeId) }
             return AuthScopeRepository.Secrets(env: ["FAKE_SECRET": "s3cret-value"])
-        }
-        let ledger = PidLedger()
-        var failure: (any Error)?
-        do {
+        } _: { pool, ledger, _ in
             try await body(pool, ledger)
-        } catch {
-            failure = error
         }
-        await ledger.record(pool)
-        await pool.shutdown()
-        for pid in ledger.pids {
-            try await waitUntil("process \(pid) is gone after shutdown") { processIsGone(pid) }
-        }
-        if let failure { throw failure }
     }
 
     private func call(_ instance: DownstreamInstance, _ tool: String, _ arguments: String = "{}") async throws

@@ -20,6 +20,12 @@ Resources: fake://readme and the template fake://items/{id}. Prompt: greet.
 Every request and cancellation received is logged to stderr ("request <method> id=<id>",
 "cancelled requestId=<id> reason=<reason>") so tests can see what reached the server.
 With FAKE_IGNORE_EOF=1 the server keeps running when its stdin closes (a stubborn server).
+
+It speaks only the handshake era: an unknown method (server/discover included) gets -32601. With
+FAKE_DISCOVER=silent it never answers server/discover; with FAKE_DISCOVER=exit it exits on it.
+resources/subscribe and resources/unsubscribe answer {}. With FAKE_REQUEST_LOG set, every request
+is appended to that file as a JSON line {"method", "id", "params", "pid"} (tests count them across
+restarts).
 """
 
 import json
@@ -151,10 +157,26 @@ def call_tool(request_id, params, event):
         error(request_id, -32602, "Unknown tool: %s" % name)
 
 
+def record(message):
+    path = os.environ.get("FAKE_REQUEST_LOG")
+    if not path:
+        return
+    entry = {"method": message.get("method"), "id": message.get("id"), "params": message.get("params"),
+             "pid": os.getpid()}
+    with open(path, "a") as log_file:
+        log_file.write(json.dumps(entry) + "\n")
+
+
 def handle_request(message):
     request_id = message["id"]
     method = message.get("method")
     params = message.get("params") or {}
+    record(message)
+    if method == "server/discover" and os.environ.get("FAKE_DISCOVER") == "silent":
+        return
+    if method == "server/discover" and os.environ.get("FAKE_DISCOVER") == "exit":
+        log("exiting on server/discover")
+        os._exit(4)
     if method == "initialize":
         result(request_id, {
             "protocolVersion": params.get("protocolVersion", "2025-06-18"),
@@ -190,6 +212,8 @@ def handle_request(message):
         result(request_id, {"resourceTemplates": [
             {"uriTemplate": "fake://items/{id}", "name": "item", "mimeType": "text/plain"},
         ]})
+    elif method in ("resources/subscribe", "resources/unsubscribe"):
+        result(request_id, {})
     elif method == "resources/read":
         uri = params.get("uri", "")
         if uri == "fake://readme":
