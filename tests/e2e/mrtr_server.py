@@ -149,6 +149,15 @@ def era(ctx: Context) -> str:
 
 
 @mcp.tool
+async def chatty(ctx: Context) -> str:
+    """Log one message at each of debug, info and warning (notifications/message), then answer."""
+    await ctx.debug("chatty debug")
+    await ctx.info("chatty info")
+    await ctx.warning("chatty warning")
+    return "said three things"
+
+
+@mcp.tool
 def echo(text: str) -> str:
     """Return text unchanged."""
     return text

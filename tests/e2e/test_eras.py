@@ -136,6 +136,8 @@ async def connect(
     elicitation: Any = None,
     sampling: Any = None,
     roots: Any = None,
+    log_level: str | None = None,
+    logging: Any = None,
 ) -> AsyncIterator[Client]:
     """An SDK Client on `junction stdio [--embedded]`, in the given era mode. The response cache is
     off so every call reaches Junction (a test of Junction, not of the client's cache)."""
@@ -151,6 +153,8 @@ async def connect(
             elicitation_callback=elicitation,
             sampling_callback=sampling,
             list_roots_callback=roots,
+            log_level=log_level,  # type: ignore[arg-type]
+            logging_callback=logging,
             client_info=types.Implementation(name="junction-e2e-eras", version="1.0"),
             cache=None,
         )
@@ -480,6 +484,47 @@ async def test_progress_and_cancellation_of_a_modern_request(empty_home: Home, d
         assert text(await c.call_tool("fixture__echo", {"text": "after"})) == "after"
 
 
+@pytest.mark.parametrize("daemon", TRANSPORTS)
+async def test_log_messages_reach_a_modern_client_only_at_the_level_it_asked_for(mrtr_home: Home, daemon: bool) -> None:
+    """2026-07-28 logging is opt-in per request (`_meta` logLevel): none without it, and only at or
+    above the level asked for. mrtr__chatty logs at debug, info and warning."""
+    heard: list[tuple[str, Any]] = []
+
+    async def logged(params: types.LoggingMessageNotificationParams) -> None:
+        heard.append((params.level, params.data))
+
+    async with connect(mrtr_home, MODERN, daemon=daemon, logging=logged) as c:
+        assert text(await c.call_tool("mrtr__chatty", {})) == "said three things"
+        assert text(await c.call_tool("mrtr__echo", {"text": "x"})) == "x"  # a round trip for stragglers
+        assert heard == [], f"log messages for requests that asked for none: {heard}"
+
+    async with connect(mrtr_home, MODERN, daemon=daemon, logging=logged, log_level="info") as c:
+        assert text(await c.call_tool("mrtr__chatty", {})) == "said three things"
+        await eventually(lambda: [level for level, _ in heard] == ["info", "warning"])
+        assert text(await c.call_tool("mrtr__echo", {"text": "x"})) == "x"
+        assert [level for level, _ in heard] == ["info", "warning"], heard
+
+
+def test_removed_methods_and_a_bad_log_level_are_refused_to_modern_requests(legacy_home: Home) -> None:
+    """docs/protocol.md: logging/setLevel and resources/(un)subscribe carrying modern _meta get
+    -32601 saying what replaces them; an unknown logLevel in _meta gets -32602."""
+    peer = RawPeer(legacy_home)
+    try:
+        for request_id, method, params in (
+            ("set-level", "logging/setLevel", {"level": "info"}),
+            ("subscribe", "resources/subscribe", {"uri": "legacy://readme"}),
+            ("unsubscribe", "resources/unsubscribe", {"uri": "legacy://readme"}),
+        ):
+            reply = exchange(peer, modern_request(request_id, method, params))
+            assert reply.get("error", {}).get("code") == -32601, f"{method}: {json.dumps(reply)}"
+        bad = modern_request("bad-level", "tools/list")
+        bad["params"]["_meta"]["io.modelcontextprotocol/logLevel"] = "loud"
+        reply = exchange(peer, bad)
+        assert reply.get("error", {}).get("code") == -32602, json.dumps(reply)
+    finally:
+        peer.close()
+
+
 # --------------------------------------------------------------------------------------------------
 # subscriptions/listen
 
@@ -517,6 +562,24 @@ def test_listen_stream_acknowledges_tags_and_ends_on_cancel(legacy_home: Home, d
         stray = [m for m in after if "method" in m or m.get("id") == "sub-1"]
         assert not stray, f"messages for a cancelled subscription (or unsolicited): {stray}"
         assert "legacy__dynamic_2" in [t["name"] for t in result_of(after[-1])["tools"]]
+    finally:
+        peer.close()
+
+
+def test_daemon_shutdown_closes_a_listen_stream_gracefully(legacy_home: Home) -> None:
+    """subscriptions.mdx, Graceful Closure: a server ending a subscription on its own initiative
+    answers the listen request with a complete result carrying the subscription id in _meta (a
+    bare transport drop would mean an unexpected disconnect)."""
+    peer = RawPeer(legacy_home, embedded=False)
+    try:
+        peer.send(modern_request("sub-9", "subscriptions/listen", {"notifications": {"toolsListChanged": True}}))
+        ack = peer.next_message()
+        assert ack.get("method") == "notifications/subscriptions/acknowledged", ack
+        assert legacy_home.stop_daemon() is not None
+        seen = until(peer, response_to("sub-9"))
+        closing = result_of(seen[-1])
+        assert closing.get("resultType") == "complete", closing
+        assert (closing.get("_meta") or {}).get(SUBSCRIPTION_ID) == "sub-9", closing
     finally:
         peer.close()
 
