@@ -216,7 +216,12 @@ extension GatewaySession {
         guard instance.era.isModern, let result = response.result else { return response }
         for _ in 0..<Self.maxInputRounds {
             guard let result = response.result, result["resultType"]?.stringValue == "input_required" else { break }
-            if modern != nil {
+            if let modern {
+                // A server that asks for what the client cannot give gets no further.
+                for (_, request) in result["inputRequests"]?.members ?? [] {
+                    let asked = request["method"]?.stringValue ?? ""
+                    if !modern.supports(inputRequest: asked) { throw Self.missingCapability(asked) }
+                }
                 let sealed = engine.requestStates.seal(
                     ResumeState(
                         method: method, subject: subject, downstreamId: instance.downstream.id,

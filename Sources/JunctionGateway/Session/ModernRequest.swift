@@ -81,11 +81,11 @@ extension GatewaySession {
             code: MCPProtocol.ErrorCode.missingRequiredClientCapability,
             message: "The server needs \(method) from the client, which did not declare the "
                 + "\"\(capability)\" capability: the request cannot complete through this client.",
-            data: RawJSON(object: [("requiredCapabilities", RawJSON(array: [RawJSON(string: capability)]))]))
+            data: RawJSON(object: [("requiredCapabilities", RawJSON(object: [(capability, .emptyObject)]))]))
     }
 
     /// Result decorations of the modern era: every result says it is complete (unless it asks for
-    /// input), names the server, and cacheable ones carry a freshness hint and a scope.
+    /// input), names the server (Junction), and cacheable ones carry a freshness hint and a scope.
     static func modernResult(_ result: RawJSON, method: String) -> RawJSON {
         guard result.isObject else { return result }
         var decorated = result
@@ -101,10 +101,9 @@ extension GatewaySession {
                 decorated = decorated.setting("cacheScope", to: RawJSON(string: hint.scope)) ?? decorated
             }
         }
+        // The client's server is Junction: a downstream's own identity is replaced.
         let meta = decorated["_meta"].flatMap { $0.isObject ? $0 : nil } ?? .emptyObject
-        if meta[MCPProtocol.Meta.serverInfo] == nil,
-            let newMeta = meta.setting(MCPProtocol.Meta.serverInfo, to: serverInfo)
-        {
+        if let newMeta = meta.setting(MCPProtocol.Meta.serverInfo, to: serverInfo) {
             decorated = decorated.setting("_meta", to: newMeta) ?? decorated
         }
         return decorated
