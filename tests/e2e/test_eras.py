@@ -575,7 +575,11 @@ def test_daemon_shutdown_closes_a_listen_stream_gracefully(legacy_home: Home) ->
         peer.send(modern_request("sub-9", "subscriptions/listen", {"notifications": {"toolsListChanged": True}}))
         ack = peer.next_message()
         assert ack.get("method") == "notifications/subscriptions/acknowledged", ack
-        assert legacy_home.stop_daemon() is not None
+        # The daemon writes daemon.json once its HTTP listener is up, after it already serves MCP.
+        deadline = time.monotonic() + harness.START_TIMEOUT
+        while legacy_home.daemon_info() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert legacy_home.stop_daemon() is not None, "no daemon.json: the daemon never came up"
         seen = until(peer, response_to("sub-9"))
         closing = result_of(seen[-1])
         assert closing.get("resultType") == "complete", closing
