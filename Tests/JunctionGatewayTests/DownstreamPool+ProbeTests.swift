@@ -111,10 +111,10 @@ struct DownstreamPoolProbeTests {
     @Test("a modern server too slow for the probe is found by its answer to initialize")
     func modernSlowToDiscover() async throws {
         var options = DownstreamPool.Options()
-        options.probeTimeout = .milliseconds(300)
+        options.probeTimeout = .milliseconds(500)
         try await withDownstreamPool(options: options) { pool, ledger, directory in
             let log = RequestLog(path: directory.file("requests.jsonl"))
-            let downstream = ModernServer.downstream(requestLog: log, env: ["MODERN_SLOW_DISCOVER_MS": "3000"])
+            let downstream = ModernServer.downstream(requestLog: log, env: ["MODERN_IGNORE_FIRST_DISCOVER": "1"])
             let instance = try await sharedInstance(of: downstream, in: pool, ledger: ledger)
             #expect(instance.era == .modern("2026-07-28"))
             #expect(instance.catalog.tools.compactMap { $0["name"]?.stringValue } == ModernServer.tools)

@@ -13,7 +13,7 @@ struct DownstreamPoolTests {
     /// Runs `body` with a pool over a temporary home whose one auth scope sets FAKE_SECRET, then
     /// shuts it down and waits until every process it started is gone.
     private func withPool(
-        options: DownstreamPool.Options = DownstreamPool.Options(),
+        options: DownstreamPool.Options = .patientProbe,
         _ body: (DownstreamPool, PidLedger) async throws -> Void
     ) async throws {
         try await withDownstreamPool(options: options) { scopeId in

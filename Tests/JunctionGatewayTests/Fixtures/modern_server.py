@@ -2,10 +2,11 @@
 """A modern-era-only (2026-07-28) fake MCP server for Junction's gateway tests: stdlib only.
 
 It answers server/discover and rejects initialize with -32022 (naming its versions); with
-MODERN_SLOW_DISCOVER_MS it answers its first server/discover only after that long. Every other request must carry the reserved
-_meta entries (protocolVersion, clientInfo, clientCapabilities), else it gets -32602; a version it
-does not speak gets -32022. ping, logging/setLevel and resources/subscribe|unsubscribe are gone:
--32601.
+MODERN_IGNORE_FIRST_DISCOVER=1 it never answers its first server/discover (like a server too slow
+to start for its client's probe, without depending on how slow). Every other request must carry
+the reserved _meta entries (protocolVersion, clientInfo, clientCapabilities), else it gets -32602;
+a version it does not speak gets -32022. ping, logging/setLevel and resources/subscribe|unsubscribe
+are gone: -32601.
 
 Tools:
   echo        returns {"meta": params._meta, "arguments": ...} in structuredContent
@@ -24,14 +25,13 @@ JSON line {"method", "id", "params", "pid"}.
 import json
 import os
 import sys
-import time
 
 VERSIONS = os.environ.get("MODERN_VERSIONS", "2026-07-28").split(",")
 META = "io.modelcontextprotocol/"
 SUBSCRIPTION_ID = META + "subscriptionId"
 streams = {}  # listen request id (as JSON text) -> (id, notifications filter)
 extra_tool = False
-slow_discover = int(os.environ.get("MODERN_SLOW_DISCOVER_MS", "0"))
+ignore_discover = os.environ.get("MODERN_IGNORE_FIRST_DISCOVER") == "1"
 
 
 def send(message):
@@ -105,7 +105,7 @@ def call_tool(request_id, params):
 
 
 def handle_request(message):
-    global slow_discover
+    global ignore_discover
     request_id = message["id"]
     method = message.get("method")
     params = message.get("params") or {}
@@ -124,9 +124,9 @@ def handle_request(message):
         error(request_id, -32602, "missing clientInfo or clientCapabilities in _meta")
         return
     if method == "server/discover":
-        if slow_discover:
-            time.sleep(slow_discover / 1000.0)
-            slow_discover = 0
+        if ignore_discover:
+            ignore_discover = False
+            return
         result(request_id, {
             "resultType": "complete",
             "supportedVersions": VERSIONS,

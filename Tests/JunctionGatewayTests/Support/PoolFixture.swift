@@ -5,10 +5,20 @@ import Testing
 
 @testable import JunctionGateway
 
+extension DownstreamPool.Options {
+    /// Options whose era probe waits as long as tests wait for an event: a busy machine never
+    /// turns a modern server's slow answer into a fallback to `initialize`.
+    static var patientProbe: Self {
+        var options = Self()
+        options.probeTimeout = .seconds(eventBound)
+        return options
+    }
+}
+
 /// Runs `body` with a pool over a temporary home, then shuts it down and waits until every process
 /// it started is gone.
 func withDownstreamPool(
-    options: DownstreamPool.Options = DownstreamPool.Options(),
+    options: DownstreamPool.Options = .patientProbe,
     hooks: DownstreamPool.Hooks = DownstreamPool.Hooks(),
     secrets: @escaping @Sendable (String) throws -> AuthScopeRepository.Secrets = { scopeId in
         throw StoreError.notFound(kind: "scope", key: scopeId)
