@@ -566,6 +566,28 @@ def test_listen_stream_acknowledges_tags_and_ends_on_cancel(legacy_home: Home, d
         peer.close()
 
 
+def test_a_handshake_client_refetching_on_list_changed_sees_the_change(legacy_home: Home) -> None:
+    """The point of notifications/tools/list_changed is that a refetch shows the change: Junction
+    must have its own catalog up to date before it tells the client. The race shows on a change
+    right after a session starts, so: a few fresh sessions, one change each."""
+    for attempt in range(4):
+        peer = RawPeer(legacy_home)
+        try:
+            peer.initialize()
+            peer.send({"jsonrpc": "2.0", "id": "add", "method": "tools/call",
+                       "params": {"name": "legacy__add_tool", "arguments": {}}})  # fmt: skip
+            seen = until(peer, response_to("add"))
+            if not any(m.get("method") == "notifications/tools/list_changed" for m in seen):
+                seen += until(peer, lambda m: m.get("method") == "notifications/tools/list_changed", EVENT_TIMEOUT)
+            peer.send({"jsonrpc": "2.0", "id": "list", "method": "tools/list"})
+            listing = result_of(until(peer, response_to("list"))[-1])
+            names = [t["name"] for t in listing["tools"]]
+            order = [m.get("method") or m.get("id") for m in seen]
+            assert "legacy__dynamic_1" in names, f"session {attempt}: refetch after {order} is stale: {names}"
+        finally:
+            peer.close()
+
+
 def test_daemon_shutdown_closes_a_listen_stream_gracefully(legacy_home: Home) -> None:
     """subscriptions.mdx, Graceful Closure: a server ending a subscription on its own initiative
     answers the listen request with a complete result carrying the subscription id in _meta (a
