@@ -299,6 +299,7 @@ public actor DownstreamPool {
         let memoryKey = EraMemoryKey(downstream)
         do {
             var outcome = ProbeOutcome.handshake
+            // Never seen, or modern last time (its discover answers the probe anyway): probe.
             if eras[memoryKey]?.isModern != false {
                 outcome = try await probe(connection, downstream: downstream)
             }
