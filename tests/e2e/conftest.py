@@ -52,6 +52,8 @@ def empty_home(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Home]
         events = home.fixture_events()
         if events:
             print("===== fixture events =====\n" + "\n".join(events))
+        for log in sorted(home.work.glob("*.log")):  # the era fixtures' logs (test_eras.py)
+            print(f"===== {log.name} =====\n{log.read_text(encoding='utf-8', errors='replace')[-5000:]}")
 
 
 @pytest.fixture(scope="session")
