@@ -621,7 +621,25 @@ async def test_sdk_listen_sees_a_downstream_tools_change(legacy_home: Home, mode
             with anyio.fail_after(EVENT_TIMEOUT):
                 event = await subscription.__anext__()
             assert isinstance(event, ToolsListChanged), event
-        assert "legacy__dynamic_1" in {t.name for t in (await c.list_tools()).tools}
+            names = {t.name for t in (await c.list_tools()).tools}
+            assert "legacy__dynamic_1" in names, f"the refetch after the change is stale: {sorted(names)}"
+
+
+@pytest.mark.parametrize("daemon", TRANSPORTS)
+async def test_sdk_listen_sees_a_modern_downstreams_tools_change(empty_home: Home, daemon: bool) -> None:
+    """The fixture (spoken to at 2026-07-28) announces its new tool to Junction; a modern client
+    listening hears of it, and its refetch shows the tool."""
+    empty_home.add_fixture()
+    async with connect(empty_home, MODERN, daemon=daemon) as c:
+        assert "fixture__dynamic_1" not in {t.name for t in (await c.list_tools()).tools}
+        async with c.listen(tools_list_changed=True) as subscription:
+            assert text(await c.call_tool("fixture__add_tool", {})) == "dynamic_1"
+            with anyio.fail_after(EVENT_TIMEOUT):
+                event = await subscription.__anext__()
+            assert isinstance(event, ToolsListChanged), event
+            names = {t.name for t in (await c.list_tools()).tools}
+            assert "fixture__dynamic_1" in names, f"the refetch after the change is stale: {sorted(names)}"
+        assert text(await c.call_tool("fixture__dynamic_1", {})) == "dynamic_1"
 
 
 async def test_sdk_listen_sees_a_route_added_through_the_cli(empty_home: Home) -> None:
