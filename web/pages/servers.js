@@ -38,6 +38,7 @@ function stateBadge(status) {
   if (status?.instances > 1) details.push(`${status.instances} instances`);
   if (status?.crashes) details.push(`${status.crashes} crash${status.crashes === 1 ? "" : "es"}`);
   if (status?.restart_in_sec != null) details.push(`retry in ${Math.ceil(status.restart_in_sec)} s`);
+  if (status?.protocol_version) details.push(`MCP ${status.protocol_version}`);
   return h("span", { class: `cfg-state ${STATE_CLASS[state] || ""}`, "data-state": state },
     h("span", { "aria-hidden": "true" }, "● "), state.replace("_", " "),
     details.length ? h("span", { class: "muted" }, ` (${details.join(", ")})`) : null);

@@ -16,12 +16,17 @@ public actor DownstreamPool {
         public var crashes: Int
         public var lastError: String?
         public var restartInSeconds: Double?
+        /// The MCP era and version its running processes speak (`modern` 2026-07-28, or
+        /// `handshake` and the version `initialize` settled); nil while none runs.
+        public var era: String?
+        public var protocolVersion: String?
 
         enum CodingKeys: String, CodingKey {
-            case state, instances, crashes
+            case state, instances, crashes, era
             case downstreamId = "server_id"
             case lastError = "last_error"
             case restartInSeconds = "restart_in_sec"
+            case protocolVersion = "protocol_version"
         }
 
         /// The same state, apart from the restart countdown (which changes by itself).
@@ -199,9 +204,12 @@ public actor DownstreamPool {
             state = record.count >= 5 ? "crash_loop" : "backoff"
             restartIn = Self.seconds(restartAt - now)
         }
+        let era = live.first?.era
         return Status(
             downstreamId: downstream.id, state: state, instances: live.count, crashes: record.count,
-            lastError: record.lastError, restartInSeconds: restartIn)
+            lastError: record.lastError, restartInSeconds: restartIn,
+            era: era.map { $0.isModern ? "modern" : "handshake" },
+            protocolVersion: era?.version)
     }
 
     /// Stops instances idle longer than their server's idle timeout (0 = never).

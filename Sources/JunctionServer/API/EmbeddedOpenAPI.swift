@@ -1596,6 +1596,15 @@ enum EmbeddedOpenAPI {
             restart_in_sec:
               type: number
               description: Seconds until a start is tried again; only in `backoff`.
+            era:
+              type: string
+              enum: [modern, handshake]
+              description: |
+                The MCP era its running processes speak, found by probing with `server/discover`:
+                `modern` (stateless, 2026-07-28) or `handshake` (`initialize`). Left out while none runs.
+            protocol_version:
+              type: string
+              description: The protocol version spoken with it; left out while none runs.
           additionalProperties: false
         DownstreamCreate:
           type: object
