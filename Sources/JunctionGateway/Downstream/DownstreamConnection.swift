@@ -246,14 +246,17 @@ final class DownstreamConnection: Sendable {
             guard let id = message.id else { return }
             let handlers = handlers
             // Answered concurrently so a slow answer (a person elicited) never blocks the reader;
-            // kept in `serverRequests` so the server's notifications/cancelled can cancel it.
-            let task = Task { [weak self] in
-                let response = await handlers.onRequest(message)
-                guard let self else { return }
-                let wanted = self.state.withLock { $0.serverRequests.removeValue(forKey: id) != nil }
-                if wanted && !Task.isCancelled { self.send(response) }
+            // kept in `serverRequests` so the server's notifications/cancelled can cancel it. The
+            // task is registered under the lock it takes to finish: an answer that comes at once
+            // must find its entry (else it was taken for cancelled and never sent).
+            state.withLock { state in
+                state.serverRequests[id] = Task { [weak self] in
+                    let response = await handlers.onRequest(message)
+                    guard let self else { return }
+                    let wanted = self.state.withLock { $0.serverRequests.removeValue(forKey: id) != nil }
+                    if wanted && !Task.isCancelled { self.send(response) }
+                }
             }
-            state.withLock { $0.serverRequests[id] = task }
         }
     }
 
