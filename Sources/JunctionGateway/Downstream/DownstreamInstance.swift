@@ -41,6 +41,7 @@ public final class DownstreamInstance: Sendable {
     /// The era this server speaks (found at start).
     public let era: ProtocolEra
     let subscriptions: DownstreamSubscriptions
+    let freshness: CatalogFreshness
     private let catalogState: Mutex<Catalog>
     private let lastUsed: Mutex<ContinuousClock.Instant>
     private let inFlight = Atomic<Int>(0)
@@ -49,7 +50,7 @@ public final class DownstreamInstance: Sendable {
 
     init(
         key: InstanceKey, downstream: Downstream, connection: DownstreamConnection, initializeResult: RawJSON,
-        era: ProtocolEra? = nil, subscriptions: DownstreamSubscriptions? = nil
+        era: ProtocolEra? = nil, subscriptions: DownstreamSubscriptions? = nil, freshness: CatalogFreshness? = nil
     ) {
         self.key = key
         self.downstream = downstream
@@ -57,11 +58,19 @@ public final class DownstreamInstance: Sendable {
         self.initializeResult = initializeResult
         self.era = era ?? .handshake(initializeResult["protocolVersion"]?.stringValue ?? "")
         self.subscriptions = subscriptions ?? DownstreamSubscriptions(server: downstream.name)
+        self.freshness = freshness ?? CatalogFreshness()
         self.catalogState = Mutex(Catalog())
         self.lastUsed = Mutex(.now)
     }
 
     public var catalog: Catalog { catalogState.withLock { $0 } }
+
+    /// The catalog, after the re-discovery under way (if the server just said its lists
+    /// changed) ends, waiting at most `CatalogFreshness.patience`.
+    public func currentCatalog() async -> Catalog {
+        await freshness.awaitFresh()
+        return catalog
+    }
     public var capabilities: RawJSON { initializeResult["capabilities"] ?? .emptyObject }
     public var protocolVersion: String? { initializeResult["protocolVersion"]?.stringValue }
     public var isRunning: Bool { connection.isRunning }

@@ -274,10 +274,13 @@ public actor DownstreamPool {
         let hooks = hooks
         let sessionId = key.sessionId
         let subscriptions = DownstreamSubscriptions(server: downstream.name)
+        let freshness = CatalogFreshness()
         var handlers = DownstreamConnection.Handlers()
         handlers.onNotification = { [weak self] message in
             // A subscription's acknowledgement concerns only the subscription.
             if subscriptions.received(message) { return }
+            // At once, on the reader: a list asked for after the response that follows waits for it.
+            if Self.listChangedMethods.contains(message.method ?? "") { freshness.markStale() }
             guard let self else { return }
             // Short: hands the notification to the actor; ends by itself.
             Task { await self.downstreamNotified(key, message) }
@@ -327,7 +330,7 @@ public actor DownstreamPool {
             }
             let instance = DownstreamInstance(
                 key: key, downstream: downstream, connection: connection, initializeResult: result, era: era,
-                subscriptions: subscriptions)
+                subscriptions: subscriptions, freshness: freshness)
             // Before discovery, so a change during it is not missed.
             instance.listenForListChanges()
             let catalog = try await discover(instance)
@@ -439,12 +442,17 @@ public actor DownstreamPool {
 
     private func refresh(_ key: InstanceKey) async {
         refreshes[key] = nil
-        guard let instance = instances[key], instance.isRunning,
-            let catalog = try? await discover(instance)
-        else { return }
+        guard let instance = instances[key] else { return }
+        defer { instance.freshness.markFresh() }
+        guard instance.isRunning, let catalog = try? await discover(instance) else { return }
         instance.setCatalog(catalog)
         hooks.discovered(instance.downstream, catalog)
     }
+
+    static let listChangedMethods: Set<String> = [
+        "notifications/tools/list_changed", "notifications/resources/list_changed",
+        "notifications/prompts/list_changed",
+    ]
 
     private func instanceExited(_ key: InstanceKey, downstream: Downstream, reason: String) {
         guard let instance = instances[key], !instance.isRunning else { return }

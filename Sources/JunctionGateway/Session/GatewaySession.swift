@@ -195,6 +195,8 @@ public final class GatewaySession: Sendable {
             guard let requestId = message.params?["requestId"] else { return }
             let task = state.withLock { state in
                 state.pendingIds.remove(requestId)
+                // A cancelled subscription delivers nothing more, from now on.
+                state.subscriptions[requestId] = nil
                 return state.inFlight.removeValue(forKey: requestId)
             }
             task?.cancel()
@@ -515,7 +517,7 @@ public final class GatewaySession: Sendable {
             if let running = engine.pool.readyInstance(
                 for: downstream, authScopeId: self.discoveryScope(for: downstream), sessionId: sessionId)
             {
-                return running.catalog
+                return await running.currentCatalog()
             }
             if let stored = engine.storedCatalog(of: downstream.id) {
                 // Refresh in the background; the pool starts it once however many sessions ask.
