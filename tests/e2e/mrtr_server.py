@@ -6,6 +6,11 @@ era does it: on a 2026-07-28 request a tool returns an InputRequiredResult (mult
 
 Run: python tests/e2e/mrtr_server.py   (newline-delimited JSON-RPC on stdin/stdout)
 
+Tools: confirm(question) (elicitation), ask_llm(prompt) (sampling), roots() (roots/list),
+era() (the protocol version the request came with), chatty() (logs at debug, info, warning),
+echo(text). Prompts: greet(name), introduce() (asks the user's name). Resources: mrtr://readme,
+mrtr://whoami (asks the user's name).
+
 fastmcp's own `ctx.elicit()` refuses to run on a 2026-07-28 request (there is no back-channel),
 which is why the fixture server's `confirm` cannot be reused for the modern era.
 
