@@ -562,6 +562,10 @@ def test_listen_stream_acknowledges_tags_and_ends_on_cancel(legacy_home: Home, d
         peer.send(modern_request("sub-2", "subscriptions/listen", {"notifications": {"toolsListChanged": True}}))
         until(peer, lambda m: m.get("method") == "notifications/subscriptions/acknowledged" and tag(m) == "sub-2")
         peer.send({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": "sub-1"}})
+        # Output is ordered: what sub-1 was sent before the cancellation took effect comes before
+        # this answer; after it, nothing more may come for sub-1.
+        peer.send(modern_request("sync", "tools/list"))
+        until(peer, response_to("sync"))
         peer.send(modern_request("add-2", "tools/call", {"name": "legacy__add_tool", "arguments": {}}))
         after = until(peer, response_to("add-2"))
         if not any(tag(m) == "sub-2" for m in after):
