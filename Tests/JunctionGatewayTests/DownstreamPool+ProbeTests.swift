@@ -36,6 +36,33 @@ struct DownstreamPoolProbeTests {
         }
     }
 
+    @Test("a per-session instance opens with initialize (its server may ask its one client the old way)")
+    func perSessionHandshakeFirst() async throws {
+        try await withDownstreamPool { pool, ledger, directory in
+            let log = RequestLog(path: directory.file("requests.jsonl"))
+            let downstream = FakeServer.downstream(instanceMode: .perSession, env: ["FAKE_REQUEST_LOG": log.path])
+            let instance = try await pool.instance(for: downstream, authScopeId: nil, sessionId: "s1")
+            ledger.add(instance)
+            #expect(instance.era == .handshake("2025-06-18"))
+            #expect(log.methods.first == "initialize")
+            #expect(!log.methods.contains("server/discover"))
+        }
+    }
+
+    @Test("a modern-only server run per session refuses initialize and is then found by the probe")
+    func perSessionModernOnly() async throws {
+        try await withDownstreamPool { pool, ledger, directory in
+            let log = RequestLog(path: directory.file("requests.jsonl"))
+            var downstream = ModernServer.downstream(requestLog: log)
+            downstream.instanceMode = .perSession
+            let instance = try await pool.instance(for: downstream, authScopeId: nil, sessionId: "s1")
+            ledger.add(instance)
+            #expect(instance.era == .modern("2026-07-28"))
+            #expect(Array(log.methods.prefix(2)) == ["initialize", "server/discover"])
+            #expect(instance.catalog.tools.compactMap { $0["name"]?.stringValue } == ModernServer.tools)
+        }
+    }
+
     @Test("a server remembered as modern is probed again at its next start")
     func modernProbedAgain() async throws {
         try await withDownstreamPool { pool, ledger, directory in

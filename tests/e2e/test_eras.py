@@ -344,14 +344,29 @@ async def test_tools_resources_and_prompts_in_every_pairing(eras_home: Home, mod
                 assert got.result_type == "complete"
 
 
-async def test_a_handshake_only_downstream_is_probed_then_initialized(legacy_home: Home) -> None:
-    async with connect(legacy_home, MODERN, daemon=False) as c:
-        assert text(await c.call_tool("legacy__echo", {"text": "x"})) == "x"
-    lines = log_lines(legacy_log(legacy_home))
+async def test_a_shared_handshake_only_downstream_is_probed_then_initialized(empty_home: Home) -> None:
+    shared_log = empty_home.work / "shared-legacy.log"
+    empty_home.cli_json(
+        "server", "add", "shared", "--env", f"LEGACY_LOG={shared_log}", "--", PYTHON, str(LEGACY_SERVER)
+    )  # fmt: skip
+    async with connect(empty_home, MODERN, daemon=False) as c:
+        assert text(await c.call_tool("shared__echo", {"text": "x"})) == "x"
+    lines = log_lines(shared_log)
     requests = [line for line in lines if line.startswith("request ")]
     # server/discover first (answered -32601), then the handshake, then the call.
     assert requests[:2] == ["request server/discover", "request initialize"], lines
     assert "notification notifications/initialized" in lines, lines
+
+
+async def test_a_per_session_downstream_opens_with_the_handshake(legacy_home: Home) -> None:
+    """docs/protocol.md: a per-session server exists to ask its one client for input, which servers
+    of both eras do over the handshake era's back-channel: Junction initializes it without a probe."""
+    async with connect(legacy_home, MODERN, daemon=False) as c:
+        assert text(await c.call_tool("legacy__echo", {"text": "x"})) == "x"
+    lines = log_lines(legacy_log(legacy_home))
+    requests = [line for line in lines if line.startswith("request ")]
+    assert requests[0] == "request initialize", lines
+    assert "request server/discover" not in requests, lines
 
 
 async def test_a_modern_downstream_slower_to_start_than_the_probe_is_not_lost(empty_home: Home) -> None:

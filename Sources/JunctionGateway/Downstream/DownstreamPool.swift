@@ -310,8 +310,12 @@ public actor DownstreamPool {
         let memoryKey = EraMemoryKey(downstream)
         do {
             var outcome = ProbeOutcome.handshake
-            // Never seen, or modern last time (its discover answers the probe anyway): probe.
-            if eras[memoryKey]?.isModern != false {
+            // Never seen, or modern last time (its discover answers the probe anyway): probe. A
+            // per-session instance exists so the server can ask its one client for input; servers
+            // of both eras do that over the handshake era's back-channel (FastMCP's `ctx.elicit`
+            // and sampling refuse modern requests), so it opens with `initialize`, and a
+            // modern-only server, refusing that, is probed then (see `initialize`).
+            if sessionId == nil, eras[memoryKey]?.isModern != false {
                 outcome = try await probe(connection, downstream: downstream)
             }
             if case .exited = outcome {
@@ -374,6 +378,12 @@ public actor DownstreamPool {
             return (.modern(version), Self.initializeResult(discovered: discovered, version: version))
         }
         guard initialize.kind == .response, let result = initialize.result, result.isObject else {
+            // A server that refuses the handshake may speak only the modern era.
+            if initialize.kind == .errorResponse,
+                case .modern(let version, let discovered) = try await probe(connection, downstream: downstream)
+            {
+                return (.modern(version), Self.initializeResult(discovered: discovered, version: version))
+            }
             throw DownstreamError.protocolError(
                 server: downstream.name, reason: "initialize failed: \(initialize.errorMessage ?? "no result")")
         }
