@@ -132,6 +132,13 @@ extension GatewaySession {
         guard result.isObject, result["resultType"] != nil else { return result }
         var plain = result
         for key in ["resultType", "ttlMs", "cacheScope"] { plain = plain.removing(key) ?? plain }
+        // The downstream's identity stamp means nothing to this client (its server is Junction).
+        if let meta = plain["_meta"], meta[MCPProtocol.Meta.serverInfo] != nil,
+            let rest = meta.removing(MCPProtocol.Meta.serverInfo)
+        {
+            plain =
+                (rest.members?.isEmpty == true ? plain.removing("_meta") : plain.setting("_meta", to: rest)) ?? plain
+        }
         return plain
     }
 }
