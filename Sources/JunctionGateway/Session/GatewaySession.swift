@@ -108,6 +108,7 @@ public final class GatewaySession: Sendable {
     private func end(shutdownReason: String?) -> [Task<Void, Never>] {
         var exchanges: [InputExchange] = []
         var ended: [RawJSON] = []
+        var waiting: [CheckedContinuation<JSONRPCMessage, Never>] = []
         let (unanswered, tasks, wasClosed) = state.withLock { state in
             let wasClosed = state.closed
             state.closed = true
@@ -122,14 +123,16 @@ public final class GatewaySession: Sendable {
             ended = listens
             state.inFlight.removeAll()
             state.pendingIds.removeAll()
-            for continuation in state.clientRequests.values {
-                continuation.resume(
-                    returning: .errorResponse(
-                        id: nil, code: JSONRPCErrorCode.internalError,
-                        message: shutdownReason ?? "the client disconnected"))
-            }
+            waiting = Array(state.clientRequests.values)
             state.clientRequests.removeAll()
             return (unanswered, tasks, wasClosed)
+        }
+        // Resumed outside the lock: a resumed task may run at once, on this thread.
+        for continuation in waiting {
+            continuation.resume(
+                returning: .errorResponse(
+                    id: nil, code: JSONRPCErrorCode.internalError, message: shutdownReason ?? "the client disconnected")
+            )
         }
         if let shutdownReason {
             for id in unanswered { send(Self.shuttingDown(id: id, reason: shutdownReason)) }
