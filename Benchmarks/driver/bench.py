@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 FULL = {
     "calls": {"calls_per_run": 2000, "repetitions": 5, "pipelined_calls": 20_000, "budget": 20},
-    "tools_list": {"servers": 50, "tools": 100, "repetitions": 3, "warm_lists": 15},
+    "tools_list": {"servers": 50, "tools": 100, "repetitions": 3, "warm_lists": 5},
     "cold_start": {"repetitions": 9},
     "memory": {"sessions": 100, "total_calls": 100_000, "checkpoints": [10_000, 50_000, 100_000]},
 }
