@@ -75,6 +75,12 @@ let package = Package(
             dependencies: ["JunctionCore"],
             path: "Benchmarks/RoutingBench"
         ),
+        // Audit throughput benchmark (scripts/bench): the batched writer into a real SQLite file.
+        .executableTarget(
+            name: "AuditBench",
+            dependencies: ["JunctionCore", "JunctionStore"],
+            path: "Benchmarks/AuditBench"
+        ),
         .testTarget(name: "JunctionCoreTests", dependencies: ["JunctionCore"]),
         .testTarget(
             name: "JunctionStoreTests",

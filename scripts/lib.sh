@@ -29,3 +29,35 @@ ensure_debian_packages() {
 ensure_system_packages() {
     ensure_debian_packages libsqlite3-dev sqlite3 libcurl4-openssl-dev
 }
+
+# A Python virtualenv at $1 with the exact pins of requirements file $2 ($3 names it in messages),
+# reinstalled only when that file (or the interpreter) changed.
+ensure_venv() {
+    local venv="$1" requirements="$2" label="$3"
+    local stamp="$venv/.$label-requirements.sha256"
+    # A usable venv: its python runs and has pip. Debian's python3 needs python3-venv for ensurepip.
+    if ! { [ -x "$venv/bin/python" ] && "$venv/bin/python" -m pip --version >/dev/null 2>&1; }; then
+        rm -rf "$venv"
+        if ! python3 -m venv "$venv" >/dev/null 2>&1; then
+            rm -rf "$venv"
+            local python_venv_pkg="python3-venv" version
+            version="$(python3 -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')"
+            apt-cache show "python$version-venv" >/dev/null 2>&1 && python_venv_pkg="python$version-venv"
+            ensure_debian_packages python3-venv "$python_venv_pkg"
+            python3 -m venv "$venv"
+        fi
+    fi
+    local want
+    want="$( { sha256sum "$requirements" | cut -d' ' -f1; "$venv/bin/python" --version; } 2>&1 | sha256sum | cut -d' ' -f1)"
+    [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && return 0
+    echo "== $label: installing $requirements into $venv" >&2
+    local log
+    log="$(mktemp)"
+    if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements" >"$log" 2>&1; then
+        cat "$log" >&2
+        rm -f "$log" "$stamp"
+        return 1
+    fi
+    rm -f "$log"
+    echo "$want" >"$stamp"
+}

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Splits a byte stream into newline-delimited messages, with a size limit.
 ///
 /// A line longer than the limit is discarded as it streams (memory stays bounded) and reported
@@ -21,15 +27,24 @@ public struct LineFramer: Sendable {
     /// Feeds bytes; returns the complete frames they finish, in order. Empty lines are skipped and
     /// a trailing `\r` is removed.
     public mutating func append(_ chunk: some Collection<UInt8>) -> [Frame] {
+        // Contiguous bytes (what readers pass) are scanned with memchr: generic code called from
+        // another module is not specialised and costs a witness call per byte.
+        let frames = chunk.withContiguousStorageIfAvailable { append(contiguous: $0) }
+        return frames ?? Array(chunk).withUnsafeBufferPointer { append(contiguous: $0) }
+    }
+
+    private mutating func append(contiguous chunk: UnsafeBufferPointer<UInt8>) -> [Frame] {
         var frames: [Frame] = []
+        guard let base = chunk.baseAddress else { return frames }
         var rest = chunk[...]
         while !rest.isEmpty {
-            guard let newline = rest.firstIndex(of: 0x0A) else {
+            guard let found = memchr(base + rest.startIndex, 0x0A, rest.count) else {
                 take(rest)
                 break
             }
+            let newline = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
             take(rest[..<newline])
-            rest = rest[rest.index(after: newline)...]
+            rest = rest[(newline + 1)...]
             if discarding {
                 frames.append(.oversized(discardedBytes))
                 discarding = false

@@ -46,6 +46,7 @@ public struct RawJSON: Sendable, Hashable, CustomStringConvertible {
     /// An object from members in the given order.
     public init(object members: [(key: String, value: RawJSON)]) {
         var out: [UInt8] = [UInt8(ascii: "{")]
+        out.reserveCapacity(members.reduce(2) { $0 + $1.key.utf8.count + $1.value.bytes.count + 4 })
         for (index, member) in members.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             out += JSONWriter.stringLiteral(member.key)
@@ -59,6 +60,7 @@ public struct RawJSON: Sendable, Hashable, CustomStringConvertible {
     /// An array of the given elements.
     public init(array elements: [RawJSON]) {
         var out: [UInt8] = [UInt8(ascii: "[")]
+        out.reserveCapacity(elements.reduce(2) { $0 + $1.bytes.count + 1 })
         for (index, element) in elements.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             out += element.bytes

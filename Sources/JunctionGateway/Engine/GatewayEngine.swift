@@ -26,7 +26,9 @@ public final class GatewayEngine: Sendable {
     private let redactors = Mutex<[String: Redactor]>([:])
     private let storedCatalogs = Mutex<[String: Catalog]>([:])
     /// Serial: redaction, audit queuing and call events, off the calls' path and in order.
-    let redactionQueue = DispatchQueue(label: "junction.audit.redaction")
+    let redactionQueue = BatchingQueue(label: "junction.audit.redaction")
+    /// Each downstream's tools as clients see them, prepared once per catalog for `tools/list`.
+    let visibleTools = VisibleToolCache()
     /// Tier 2: results of read-only calls.
     public let resultCache = ToolResultCache()
     /// Seals the `requestState` of multi round-trip requests relayed to modern clients.
@@ -83,6 +85,7 @@ public final class GatewayEngine: Sendable {
             group.addTask { [self] in
                 await routing.run { [self] generation in
                     redactors.withLock { $0.removeAll() }
+                    visibleTools.removeAll()
                     reloadSettings()
                     publishReload(generation: generation)
                     for session in sessions.withLock({ Array($0.values) }) {
@@ -223,7 +226,7 @@ public final class GatewayEngine: Sendable {
         // Cancelled calls end promptly (their downstream requests were abandoned); bounded anyway,
         // as an approval gate might not honour cancellation.
         await Self.waitForAll(calls, upTo: .seconds(5))
-        redactionQueue.sync {}
+        redactionQueue.sync()
         await auditWriter.flush()
         events.close(reason: reason)
     }

@@ -4,7 +4,8 @@ import Synchronization
 
 /// The engine's event feed, for the daemon's SSE endpoints.
 ///
-/// ``publish(_:_:)`` never waits: it encodes the payload once, stamps the next id and the time,
+/// ``publish(_:_:)`` never waits: it stamps the next id and the time (the payload is encoded
+/// once, when a reader first needs its JSON; a feed nobody reads costs no encoding),
 /// keeps the event in a history of the last `historySize` events, and hands it to each
 /// subscriber's buffer. A subscriber that lets `bufferSize` live events pile up unread is dropped
 /// (its stream ends with `stream.dropped`) so the publisher never slows down. ``subscribe(after:types:)``
@@ -39,27 +40,27 @@ public final class EventBus: Sendable {
 
     // MARK: - Publishing
 
-    /// Publishes an event whose payload is `payload` encoded as JSON (ISO 8601 dates, sorted
-    /// keys). Returns its id, or nil when the bus is closed or the payload cannot be encoded.
+    /// Publishes an event whose payload is `payload`, encoded as JSON (ISO 8601 dates, sorted keys)
+    /// when a reader first asks for it, once for all. Returns its id, or nil when the bus is closed.
     @discardableResult
-    public func publish(_ type: String, _ payload: some Encodable) -> UInt64? {
-        let data: Data
-        do {
-            data = try Self.encoder().encode(payload)
-        } catch {
-            logger.debug("event payload not encodable", metadata: ["type": "\(type)", "error": "\(error)"])
-            return nil
-        }
-        return publish(type, json: Array(data))
+    public func publish(_ type: String, _ payload: some Encodable & Sendable) -> UInt64? {
+        let time = Date()
+        return publish { id in Event(id: id, type: type, payload: payload, time: time) }
     }
 
     /// Publishes an event whose payload is already JSON (one value, UTF-8; not checked).
     @discardableResult
     public func publish(_ type: String, json: [UInt8]) -> UInt64? {
         let time = Date()
-        return state.withLock { state -> UInt64? in
+        return publish { id in Event(id: id, type: type, data: json, time: time) }
+    }
+
+    private func publish(_ makeEvent: (UInt64) -> Event) -> UInt64? {
+        state.withLock { state -> UInt64? in
             guard state.closedReason == nil else { return nil }
-            let event = Event(id: state.nextId, type: type, data: json, time: time)
+            let event = makeEvent(state.nextId)
+            let type = event.type
+            let time = event.time
             state.nextId += 1
             state.history.append(event)
             var dropped: [Int] = []

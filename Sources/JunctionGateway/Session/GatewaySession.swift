@@ -51,6 +51,8 @@ public final class GatewaySession: Sendable {
         var prompts: [String: VisibleTool] = [:]
         var resourceOwners: [String: String] = [:]
         var lastToolNames: [String]?
+        /// The tools of the latest `tools/list` without a cursor, which later pages continue.
+        var listedTools: [RawJSON]?
         var closed = false
         /// Set when the engine shuts down: requests are answered with an error saying so.
         var shutdownReason: String?
@@ -170,7 +172,8 @@ public final class GatewaySession: Sendable {
                 return
             }
             // Kept in inFlight: cancelled by notifications/cancelled, close() or shutDown(reason:).
-            let task = Task { [self] in
+            // A tools/call runs on the threads that make it runnable, not handed to the pool.
+            let task = Task(executorPreference: Self.executor(for: message)) { [self] in
                 let response = await handleRequest(message)
                 let stillWanted = state.withLock { state -> Bool in
                     state.inFlight[id] = nil
@@ -188,6 +191,12 @@ public final class GatewaySession: Sendable {
             // or the session ended before it was registered, and it must stop.
             if !registered { task.cancel() }
         }
+    }
+
+    /// The inline executor for `tools/call` (see ``InlineTaskExecutor``); other requests run on
+    /// the pool.
+    private static func executor(for request: JSONRPCMessage) -> InlineTaskExecutor? {
+        request.method == "tools/call" ? InlineTaskExecutor.shared : nil
     }
 
     private func handleNotification(_ message: JSONRPCMessage) {
@@ -558,26 +567,17 @@ public final class GatewaySession: Sendable {
 
     private func visibleTools() async -> [(name: String, tool: RawJSON, entry: VisibleTool)] {
         await awaitRoots()
+        // Renamed and sorted once per catalog, for every session (VisibleToolCache).
         let lists = await catalogs().map { downstream, catalog in
-            let tools = catalog.tools.compactMap { tool -> (String, RawJSON, VisibleTool)? in
-                guard let original = tool["name"]?.stringValue else { return nil }
-                let visible = ToolNaming.visibleName(namespace: downstream.namespace, name: original)
-                let readOnly = tool["annotations"]?["readOnlyHint"]?.boolValue == true
-                return (
-                    visible, tool,
-                    VisibleTool(downstreamId: downstream.id, originalName: original, readOnly: readOnly)
-                )
-            }
-            // Deterministic order, whether the catalog is live or stored.
-            return (downstream, tools.sorted { $0.0 < $1.0 })
+            engine.visibleTools.tools(of: downstream, catalog: catalog)
         }
         var visible: [(name: String, tool: RawJSON, entry: VisibleTool)] = []
         var map: [String: VisibleTool] = [:]
-        for (_, tools) in lists {
+        for tools in lists {
             for (name, tool, entry) in tools {
                 map[name] = entry
                 guard decide(name).decision != .deny else { continue }
-                visible.append((name, tool.setting("name", to: RawJSON(string: name)) ?? tool, entry))
+                visible.append((name, tool, entry))
             }
         }
         state.withLock { state in
@@ -588,7 +588,15 @@ public final class GatewaySession: Sendable {
     }
 
     private func listTools(cursor: RawJSON?) async throws -> RawJSON {
-        let tools = await visibleTools()
+        // Later pages come from the listing the first page made: pages agree with each other, and
+        // a listing routes every tool once rather than once per page.
+        let tools: [RawJSON]
+        if cursor != nil, let listed = state.withLock({ $0.listedTools }) {
+            tools = listed
+        } else {
+            tools = await visibleTools().map(\.tool)
+            state.withLock { $0.listedTools = tools }
+        }
         let start: Int
         if let cursor {
             guard let text = cursor.stringValue, let offset = Int(text), offset >= 0, offset <= tools.count else {
@@ -599,7 +607,7 @@ public final class GatewaySession: Sendable {
             start = 0
         }
         let end = min(tools.count, start + Self.pageSize)
-        var members: [(key: String, value: RawJSON)] = [("tools", RawJSON(array: tools[start..<end].map(\.tool)))]
+        var members: [(key: String, value: RawJSON)] = [("tools", RawJSON(array: Array(tools[start..<end])))]
         if end < tools.count { members.append(("nextCursor", RawJSON(string: String(end)))) }
         return RawJSON(object: members)
     }
@@ -632,7 +640,7 @@ public final class GatewaySession: Sendable {
         let arguments = params["arguments"]
         // A modern client's retry with the input a server asked for (multi round-trip).
         let resume = try resumeState(params, method: "tools/call", subject: name)
-        if state.withLock({ $0.tools[name] == nil }) { _ = await visibleTools() }
+        if state.withLock({ $0.tools[name] == nil }) { _ = await InlineTaskExecutor.runOnPool { await visibleTools() } }
         let entry = state.withLock { $0.tools[name] }
         let decision = decide(name)
         var record = engine.auditRecord(session: self, tool: name, decision: decision)
@@ -698,10 +706,10 @@ public final class GatewaySession: Sendable {
                     notify("notifications/progress", params: update)
                 }
             }
-            let outcome = await engine.approvals.decide(
-                ApprovalRequest(
-                    id: approvalId, sessionId: self.id, clientName: clientName, toolName: name, decision: decision,
-                    arguments: arguments.map(engine.redact), progress: progress))
+            let request = ApprovalRequest(
+                id: approvalId, sessionId: self.id, clientName: clientName, toolName: name, decision: decision,
+                arguments: arguments.map(engine.redact), progress: progress)
+            let outcome = await InlineTaskExecutor.runOnPool { await engine.approvals.decide(request) }
             switch outcome {
             case .approved:
                 break
@@ -768,7 +776,9 @@ public final class GatewaySession: Sendable {
             if let ready = engine.pool.readyInstance(for: downstream, authScopeId: scopeId, sessionId: self.id) {
                 instance = ready
             } else {
-                instance = try await engine.pool.instance(for: downstream, authScopeId: scopeId, sessionId: self.id)
+                instance = try await InlineTaskExecutor.runOnPool {
+                    try await engine.pool.instance(for: downstream, authScopeId: scopeId, sessionId: self.id)
+                }
             }
             engine.publishStarted(record, downstream: downstream, serverToolName: originalName)
             let response = try await forward(

@@ -40,7 +40,8 @@ public final class MetricsCollector: Sendable {
     func record(_ event: Event) {
         switch event.type {
         case EventType.toolCallCompleted:
-            guard let record = try? JSONDecoder().decode(Completed.self, from: Data(event.data)) else { return }
+            // The engine's own record, read as published: no JSON either way.
+            guard let record = Self.completed(event) else { return }
             let seconds = record.latencyMs / 1000
             state.withLock { state in
                 state.calls[CallKey(status: record.status, server: record.serverName ?? ""), default: 0] += 1
@@ -50,9 +51,7 @@ public final class MetricsCollector: Sendable {
                 state.latencyCount += 1
             }
         case EventType.policyDecision:
-            guard case .object(let members)? = try? JSONDecoder().decode(JSONValue.self, from: Data(event.data)),
-                let decision = members["decision"]?.stringValue
-            else { return }
+            guard let decision = Self.decision(event) else { return }
             state.withLock { $0.decisions[decision, default: 0] += 1 }
         case EventType.configReloaded:
             state.withLock { $0.configReloads += 1 }
@@ -61,6 +60,25 @@ public final class MetricsCollector: Sendable {
         default:
             break
         }
+    }
+
+    /// What a completed call's event says, from its payload (or its JSON if published as JSON).
+    private static func completed(_ event: Event) -> Completed? {
+        if let record = event.payload as? AuditRecord {
+            return Completed(
+                status: record.status.rawValue, serverName: record.downstreamName, latencyMs: record.latencyMs,
+                cacheHit: record.cacheHit)
+        }
+        return try? JSONDecoder().decode(Completed.self, from: Data(event.data))
+    }
+
+    /// The decision (`allow`, `deny`, `approve`) of a policy decision's event.
+    private static func decision(_ event: Event) -> String? {
+        if let payload = event.payload as? EventPayload.PolicyDecision { return payload.decision.rawValue }
+        guard case .object(let members)? = try? JSONDecoder().decode(JSONValue.self, from: Data(event.data)) else {
+            return nil
+        }
+        return members["decision"]?.stringValue
     }
 
     /// The exposition text; `gauges` adds what is read live (servers by state, caches, uptime).

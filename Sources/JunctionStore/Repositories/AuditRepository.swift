@@ -106,13 +106,36 @@ public struct AuditRepository: Sendable {
         }
     }
 
+    /// One prepared statement for the whole batch, arguments bound by position: the record's
+    /// generic persistence (a dictionary of columns per row) cost more than SQLite itself.
     private static func insert(_ records: [AuditRecord], _ db: Database) throws -> Int {
+        let statement = try db.cachedStatement(sql: insertSQL)
         var inserted = 0
         for record in records {
-            try record.insert(db, onConflict: .ignore)
+            statement.setUncheckedArguments(arguments(of: record))
+            try statement.execute()
             inserted += db.changesCount
         }
         return inserted
+    }
+
+    /// The columns ``AuditRecord/encode(to:)`` writes, in ``arguments(of:)``'s order.
+    private static let insertSQL = """
+        INSERT OR IGNORE INTO audit_records (id, created_at, session_id, client_name, workspace_id, \
+        workspace_name, client_root, method, tool_name, downstream_id, downstream_name, auth_scope_id, rule_id, \
+        decision, status, error_code, error_message, params, params_bytes, result_bytes, latency_ms, cache_hit, \
+        approval_id, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+
+    private static func arguments(of record: AuditRecord) -> StatementArguments {
+        let values: [(any DatabaseValueConvertible)?] = [
+            record.id, record.createdAt, record.sessionId, record.clientName, record.workspaceId,
+            record.workspaceName, record.clientRoot, record.method, record.toolName, record.downstreamId,
+            record.downstreamName, record.authScopeId, record.ruleId, record.decision.rawValue,
+            record.status.rawValue, record.errorCode, record.errorMessage, record.params, record.paramsBytes,
+            record.resultBytes, record.latencyMs, record.cacheHit, record.approvalId, record.requestId,
+        ]
+        return StatementArguments(values)
     }
 
     private static func filtered(_ query: AuditQuery) -> QueryInterfaceRequest<AuditRecord> {

@@ -1,0 +1,148 @@
+"""Renders the numbers of bench.py as the markdown of docs/benchmarks.md."""
+import time
+
+LABELS = {
+    "direct": "direct (the server itself)",
+    "embedded": "`junction stdio --embedded`",
+    "daemon": "`junction stdio` → daemon",
+    "fastmcp": "FastMCP proxy (`create_proxy`)",
+}
+
+
+def us(value):
+    return f"{value:,.0f} µs"
+
+
+def ms(value):
+    return f"{value:,.1f} ms" if value < 100 else f"{value:,.0f} ms"
+
+
+def verdict(met):
+    return "met" if met else "**missed**"
+
+
+def aims(results):
+    """Rows of (aim, measured, verdict) for what this run measured."""
+    rows = []
+    calls = results.get("calls")
+    if calls:
+        direct = calls["direct"]
+        for name, limit in (("embedded", 40), ("daemon", 80)):
+            overhead = calls[name]["p50"] - direct["p50"]
+            rows.append((f"tools/call overhead over direct, p50, {name} ≤ {limit} µs", f"{overhead:+,.0f} µs",
+                         verdict(overhead <= limit)))
+        for name in ("embedded", "daemon"):
+            share = calls[name]["throughput"] / direct["throughput"]
+            rows.append((f"pipelined throughput, {name} ≥ 50% of direct", f"{share:.0%}", verdict(share >= 0.5)))
+    listing = results.get("tools_list")
+    if listing:
+        for name in ("embedded", "daemon"):
+            warm = listing[name]["warm"]
+            rows.append((f"tools/list of {listing['visible']:,} tools warm, {name} ≤ 5 ms", ms(warm),
+                         verdict(warm <= 5)))
+    cold = results.get("cold_start")
+    if cold:
+        for name in ("embedded", "daemon"):
+            value = cold[name]["initialize"]
+            rows.append((f"cold start to initialize, {name} ≤ 150 ms", ms(value), verdict(value <= 150)))
+    memory = results.get("memory")
+    if memory:
+        rows.append(("daemon RSS idle ≤ 40 MB", f"{memory['idle']:.1f} MiB", verdict(memory["idle"] <= 40)))
+        (first_calls, first), (last_calls, last) = memory["calls"][0], memory["calls"][-1]
+        growth = last - first
+        rows.append((f"daemon RSS flat after {last_calls:,} calls",
+                     f"{growth:+.1f} MiB from call {first_calls:,} to {last_calls:,}", verdict(growth <= 2)))
+    audit = results.get("audit")
+    if audit:
+        rate = audit["records_per_second"]
+        rows.append(("audit ≥ 20,000 records/s", f"{rate:,.0f} records/s", verdict(rate >= 20_000)))
+    return rows
+
+
+def render(results):
+    machine = results["machine"]
+    out = ["# Junction benchmarks", ""]
+    out.append(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} · {machine['cpu']} · {machine['os']} · "
+               f"{machine['swift']} · {machine['python']} · load average at start {machine['load']}")
+    out.append("")
+    out.append(f"Command: `{results['command']}` (release build; {results['duration_sec'] / 60:.0f} minutes). "
+               "Every scenario runs its contenders in the same run, alternating, over several repetitions, "
+               "and reports medians. The machine is shared: compare rows of one run, not runs with each other.")
+    out += ["", "## Aims", "", "| aim | measured | |", "|---|---:|---|"]
+    out += [f"| {aim} | {measured} | {status} |" for aim, measured, status in aims(results)]
+
+    calls = results.get("calls")
+    if calls:
+        setting = results["settings"]["calls"]
+        direct = calls["direct"]
+        out += ["", "## 1. tools/call: round trip and throughput", "",
+                "| path | p50 | p99 | p50 over direct | pipelined calls/s | of direct |",
+                "|---|---:|---:|---:|---:|---:|"]
+        for name, row in calls.items():
+            label = LABELS.get(name) or LABELS[name.split(" ")[0]] + " " + name.split(" ", 1)[1]
+            out.append(f"| {label} | {us(row['p50'])} | {us(row['p99'])} | {row['p50'] - direct['p50']:+,.0f} µs "
+                       f"| {row['throughput']:,.0f} | {row['throughput'] / direct['throughput']:.0%} |")
+        out += ["", f"{setting['repetitions']} alternating repetitions of {setting['calls_per_run']:,} sequential "
+                f"calls (at most {setting['budget']} s each) and up to {setting['pipelined_calls']:,} pipelined calls "
+                "(128 in flight, written 32 at a time; fewer for a slow contender) per contender; medians of the per-repetition figures. "
+                "The downstream is `Benchmarks/driver/minimal_server.py` (stdlib Python, one `echo` tool), "
+                "the client a Python driver; everything on the same machine."]
+
+    listing = results.get("tools_list")
+    if listing:
+        setting = results["settings"]["tools_list"]
+        out += ["", f"## 2. tools/list: {setting['servers']} servers × {setting['tools']} tools", "",
+                "| path | a new session's first list | warm (same session again) | pages | bytes |",
+                "|---|---:|---:|---:|---:|"]
+        for name in ("direct", "embedded", "daemon", "fastmcp"):
+            row = listing[name]
+            label = f"direct (one server with {setting['servers'] * setting['tools']:,} tools)" \
+                if name == "direct" else LABELS[name]
+            out.append(f"| {label} | {ms(row['first'])} | {ms(row['warm'])} | {row['pages']} | {row['bytes']:,} |")
+        out += ["", f"A complete listing, every page, until the answer arrives in full (answers are not parsed). "
+                f"{listing['visible']:,} tools visible. Junction's catalog was discovered once before (stored), and "
+                "the daemon's servers run. The first list of an embedded session is served from the stored catalog "
+                f"while its servers start in the background. {setting['repetitions']} repetitions, "
+                f"{setting['warm_lists']} warm lists each."]
+
+    if "routing" in results:
+        out += ["", "## 3. Route resolution (`Benchmarks/RoutingBench`)", "", results["routing"].strip()]
+
+    cold = results.get("cold_start")
+    if cold:
+        setting = results["settings"]["cold_start"]
+        out += ["", "## 4. Cold start", "",
+                "| path | start → initialize answer | start → first complete tools/list | RSS after |",
+                "|---|---:|---:|---:|"]
+        for name in ("direct", "embedded", "daemon", "fastmcp"):
+            row = cold[name]
+            out.append(f"| {LABELS[name]} | {ms(row['initialize'])} | {ms(row['tools'])} | {row['rss'] / 1024:.1f} MiB |")
+        out += ["", f"From spawning the process to the answer; {setting['repetitions']} alternating repetitions. "
+                "Junction's home knows its one server (catalog stored); for `junction stdio` the daemon is already "
+                "running (RSS is then the thin stdio process's own)."]
+
+    memory = results.get("memory")
+    if memory:
+        out += ["", "## 5. Daemon memory (VmRSS)", "", "| moment | RSS |", "|---|---:|"]
+        for key, value in memory.items():
+            if key != "calls":
+                out.append(f"| {key} | {value:.1f} MiB |")
+        for count, value in memory["calls"]:
+            out.append(f"| after {count:,} calls | {value:.1f} MiB |")
+        out += ["", "Sessions are opened on the daemon's socket as `junction stdio` opens them; each initializes, "
+                "lists its tools and makes one call, and all stay open together. Calls are pipelined on one session."]
+
+    audit = results.get("audit")
+    if audit:
+        out += ["", "## 6. Audit (`Benchmarks/AuditBench`)", "", "| measure | value |", "|---|---:|",
+                f"| records written per second, sustained | {audit['records_per_second']:,.0f} |",
+                f"| queuing one record (what a call pays), p50 | {audit['record_p50_ns']:,.0f} ns |",
+                f"| queuing one record, p99 | {audit['record_p99_ns']:,.0f} ns |",
+                f"| queuing one record, max | {audit['record_max_ns'] / 1000:,.0f} µs |",
+                f"| records dropped | {audit['dropped']:.0f} |", "",
+                f"{audit['records']:,.0f} records per run, {audit['runs']:.0f} runs, median: a producer thread builds "
+                "each record, redacts its arguments (as the engine does, off the call's path) and queues it; the "
+                "batched writer commits to a real SQLite file (WAL) meanwhile. Calls never wait on the audit: "
+                "`record()` only appends to an in-memory queue under a lock, whatever the database is doing."]
+    out.append("")
+    return "\n".join(out)

@@ -1,0 +1,26 @@
+/// A task executor that runs a job right away on the thread that makes it runnable: the thread
+/// that starts the task, or the one that resumes it (a downstream's reader thread delivering the
+/// answer it waits for).
+///
+/// A `tools/call` mostly waits for its downstream. Started and resumed on the cooperative pool,
+/// it costs two thread hand-offs per call (client reader → pool, downstream reader → pool), each
+/// a wake-up that, on a busy machine, waits for a core. Preferring this executor, the call is
+/// routed and forwarded on the client's reader thread and answered on the downstream's.
+///
+/// Only for work that never blocks and resumes no continuation while holding a lock (the job
+/// would run under it): slow steps (approval, starting a server, a first listing) leave it with
+/// ``runOnPool(_:)``.
+final class InlineTaskExecutor: TaskExecutor {
+    static let shared = InlineTaskExecutor()
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        job.runSynchronously(on: asUnownedTaskExecutor())
+    }
+
+    /// Runs `operation` on the cooperative pool, whatever executor the task prefers.
+    static func runOnPool<T: Sendable, Failure: Error>(
+        _ operation: () async throws(Failure) -> T
+    ) async throws(Failure) -> T {
+        try await withTaskExecutorPreference(globalConcurrentExecutor, operation: operation)
+    }
+}
