@@ -213,7 +213,7 @@ extension GatewaySession {
         // Handshake-era servers get no per-request context: spare the hot path building one.
         let context = instance.era.isModern ? downstreamContext() : nil
         var response = try await instance.request(method, params: params, onProgress: onProgress, context: context)
-        guard instance.era.isModern, let result = response.result else { return response }
+        guard instance.era.isModern, response.result != nil else { return response }
         for _ in 0..<Self.maxInputRounds {
             guard let result = response.result, result["resultType"]?.stringValue == "input_required" else { break }
             if let modern {
@@ -244,7 +244,6 @@ extension GatewaySession {
             }
             if modern == nil { response.result = Self.handshakeResult(result) }
         }
-        _ = result
         return response
     }
 
