@@ -1,6 +1,7 @@
 import Foundation
 import JunctionCore
 import JunctionStore
+import Logging
 import Synchronization
 
 /// The approval queue: a call whose decision is `approve` is stored as a pending approval,
@@ -43,6 +44,7 @@ public final class ApprovalQueue: ApprovalGate, Sendable {
         var toolName: String
     }
 
+    static let logger = Logger(label: "junction.approvals")
     let repository: ApprovalRepository
     let database: AppDatabase
     let events: EventBus
@@ -62,8 +64,13 @@ public final class ApprovalQueue: ApprovalGate, Sendable {
     /// `expired`. Call once at start, before sessions arrive.
     @discardableResult
     public func expireStale() -> Int {
-        let expired =
-            (try? repository.expirePending(reason: "the Junction daemon stopped while the call waited")) ?? []
+        let expired: [Approval]
+        do {
+            expired = try repository.expirePending(reason: "the Junction daemon stopped while the call waited")
+        } catch {
+            Self.logger.error("approvals left pending by the last run could not be expired: \(error)")
+            expired = []
+        }
         for approval in expired { events.publish(EventType.approvalResolved, Resolved(approval: approval)) }
         return expired.count
     }
@@ -133,10 +140,16 @@ public final class ApprovalQueue: ApprovalGate, Sendable {
 
     /// Ends a wait from the inside (timeout, cancellation), if nobody resolved it first.
     private func end(_ id: String, status: Approval.Status, resolution: String) {
-        guard
-            case .resolved(let approval)? = try? repository.resolve(
-                id, status: status, resolution: resolution, resolvedBy: nil)
-        else { return }
+        let outcome: ApprovalRepository.Resolution
+        do {
+            outcome = try repository.resolve(id, status: status, resolution: resolution, resolvedBy: nil)
+        } catch {
+            // The call still ends (as it would have); only the stored row keeps `pending`.
+            Self.logger.error("approval \(id) could not be stored as \(status.rawValue): \(error)")
+            resume(id, with: status == .timedOut ? .timedOut : .cancelled)
+            return
+        }
+        guard case .resolved(let approval) = outcome else { return }
         events.publish(EventType.approvalResolved, Resolved(approval: approval))
         resume(id, with: status == .timedOut ? .timedOut : .cancelled)
     }
@@ -193,7 +206,11 @@ public final class ApprovalQueue: ApprovalGate, Sendable {
                         }
                     }
                 case .workspace:
-                    rule = try? rememberInWorkspace(approval)
+                    do {
+                        rule = try rememberInWorkspace(approval)
+                    } catch {
+                        Self.logger.error("approval \(approval.id): the workspace rule was not added: \(error)")
+                    }
                 }
             }
             let resolved = Resolved(approval: approval, rule: rule)

@@ -1,6 +1,7 @@
 import Foundation
 import JunctionCore
 import JunctionStore
+import Logging
 import Synchronization
 
 #if canImport(Glibc)
@@ -56,7 +57,24 @@ public final class GatewayEngine: Sendable {
         self.approvals = approvals
         self.events = events
         self.auditObserver = audit
-        self.auditWriter = AuditWriter(repository: AuditRepository(database))
+        // Records queued but not committed survive a kill -9 in a journal of this process's.
+        let auditLogger = Logger(label: "junction.audit")
+        let journal: AuditJournal?
+        do {
+            journal = try AuditJournal(directory: home.file("audit-journal"))
+        } catch {
+            auditLogger.error("audit: no journal, a crash may lose the last records: \(error)")
+            journal = nil
+        }
+        let auditWriter = AuditWriter(
+            repository: AuditRepository(database),
+            onError: { error in auditLogger.error("audit: writing records failed (kept, retried): \(error)") },
+            journal: journal)
+        // The completed event follows the row's commit: a client re-reading /audit on it finds it.
+        auditWriter.observe { records in
+            for record in records { events.publish(EventType.toolCallCompleted, record) }
+        }
+        self.auditWriter = auditWriter
         self.sessionRecords = SessionRepository(database)
         self.catalogRecords = CatalogRepository(database)
         self.routing = try LiveRouting(database)
@@ -169,9 +187,13 @@ public final class GatewayEngine: Sendable {
         ]
         var changed: Set<CatalogEntry.Kind> = []
         for (kind, items, nameKey) in lists {
-            let change = try? catalogRecords.replace(
-                downstreamId: downstream.id, kind: kind, entries: entries(items, nameKey: nameKey))
-            if let change, !change.isEmpty { changed.insert(kind) }
+            do {
+                let change = try catalogRecords.replace(
+                    downstreamId: downstream.id, kind: kind, entries: entries(items, nameKey: nameKey))
+                if !change.isEmpty { changed.insert(kind) }
+            } catch {
+                Self.logger.error("catalog of '\(downstream.name)' (\(kind.rawValue)s) not stored: \(error)")
+            }
         }
         storedCatalogs.withLock { $0[downstream.id] = catalog }
         return changed
@@ -195,6 +217,8 @@ public final class GatewayEngine: Sendable {
         return catalog
     }
 
+    static let logger = Logger(label: "junction.engine")
+
     /// A new client session; `output` receives each outgoing line (newline included), in order.
     public func makeSession(
         target: ClientTarget, pinned: Bool, output: @escaping @Sendable ([UInt8]) -> Void
@@ -205,12 +229,20 @@ public final class GatewayEngine: Sendable {
     }
 
     func sessionStarted(_ session: GatewaySession, info: SessionInfo) {
-        _ = try? sessionRecords.open(info)
+        do {
+            _ = try sessionRecords.open(info)
+        } catch {
+            Self.logger.error("session \(session.id) not recorded as open: \(error)")
+        }
     }
 
     func sessionClosed(_ session: GatewaySession) {
         sessions.withLock { $0[session.id] = nil }
-        _ = try? sessionRecords.close(session.id)
+        do {
+            _ = try sessionRecords.close(session.id)
+        } catch {
+            Self.logger.error("session \(session.id) not recorded as closed: \(error)")
+        }
         (approvals as? ApprovalQueue)?.sessionEnded(session.id)
         // Short: stops the session's own servers; ends by itself.
         Task { await pool.endSession(session.id) }
@@ -276,7 +308,6 @@ public final class GatewayEngine: Sendable {
             }
             auditWriter.record(record)
             auditObserver(record)
-            events.publish(EventType.toolCallCompleted, record)
         }
     }
 

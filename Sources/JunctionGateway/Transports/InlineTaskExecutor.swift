@@ -1,3 +1,5 @@
+import JunctionStore
+
 /// A task executor that runs a job right away on the thread that makes it runnable: the thread
 /// that starts the task, or the one that resumes it (a downstream's reader thread delivering the
 /// answer it waits for).
@@ -17,10 +19,12 @@ final class InlineTaskExecutor: TaskExecutor {
         job.runSynchronously(on: asUnownedTaskExecutor())
     }
 
-    /// Runs `operation` on the cooperative pool, whatever executor the task prefers.
+    /// Runs `operation` on the database executor, whatever executor the task prefers: the slow
+    /// steps read and write the database synchronously, which must not block the cooperative
+    /// pool (see ``BlockingExecutor``), nor a reader thread (it would stall its session).
     static func runOnPool<T: Sendable, Failure: Error>(
         _ operation: () async throws(Failure) -> T
     ) async throws(Failure) -> T {
-        try await withTaskExecutorPreference(globalConcurrentExecutor, operation: operation)
+        try await withTaskExecutorPreference(AppDatabase.executor, operation: operation)
     }
 }

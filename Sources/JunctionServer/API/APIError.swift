@@ -14,6 +14,8 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
     public var field: String?
     /// Extra members of the error body (the current state on a 409, say).
     public var details: JSONValue?
+    /// Seconds a client should wait before trying again (`Retry-After`), on a 503 or 429.
+    public var retryAfter: Int?
 
     public init(
         _ status: HTTPResponse.Status, code: String, _ message: String, field: String? = nil, details: JSONValue? = nil
@@ -51,7 +53,17 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        Self.response(status: status, body: Body(error: message, code: code, field: field, details: details))
+        var response = Self.response(
+            status: status, body: Body(error: message, code: code, field: field, details: details))
+        if let retryAfter { response.headers[.retryAfter] = String(retryAfter) }
+        return response
+    }
+
+    /// Too much of one kind of work at once: try again in `retryAfter` seconds.
+    public static func busy(_ message: String, retryAfter: Int = 1) -> APIError {
+        var error = APIError(.serviceUnavailable, code: "busy", message)
+        error.retryAfter = retryAfter
+        return error
     }
 
     static func response(status: HTTPResponse.Status, body: some Encodable) -> Response {
@@ -111,7 +123,7 @@ extension APIError {
         case .secretKey, .secretMismatch:
             return APIError(.internalServerError, code: "secret_key", error.description)
         case .database(let message) where message.contains("busy"):
-            return APIError(.serviceUnavailable, code: "busy", message)
+            return .busy(message)
         default:
             return APIError(.internalServerError, code: "database", error.description)
         }

@@ -9,6 +9,7 @@ public func buildRouter(_ environment: ServerEnvironment) -> Router<APIContext> 
         middleware: AccessMiddleware(
             apiKey: environment.apiKey, allowRemote: environment.allowRemote,
             isPublic: isPublic))
+    router.add(middleware: OffloadMiddleware(executor: environment.database.executor, heavy: environment.heavyReads))
     let api = router.group("api/v1")
     HealthController(environment: environment).addRoutes(to: api)
     WorkspaceController(environment: environment).addRoutes(to: api)

@@ -849,6 +849,7 @@ enum EmbeddedOpenAPI {
             "400": { $ref: "#/components/responses/BadRequest" }
             "401": { $ref: "#/components/responses/Unauthorized" }
             "403": { $ref: "#/components/responses/Forbidden" }
+            "503": { $ref: "#/components/responses/Busy" }
             5XX: { $ref: "#/components/responses/ServerError" }
 
       /api/v1/audit/export:
@@ -890,6 +891,7 @@ enum EmbeddedOpenAPI {
             "400": { $ref: "#/components/responses/BadRequest" }
             "401": { $ref: "#/components/responses/Unauthorized" }
             "403": { $ref: "#/components/responses/Forbidden" }
+            "503": { $ref: "#/components/responses/Busy" }
             5XX: { $ref: "#/components/responses/ServerError" }
 
       /api/v1/audit/stream:
@@ -1067,6 +1069,7 @@ enum EmbeddedOpenAPI {
             "400": { $ref: "#/components/responses/BadRequest" }
             "401": { $ref: "#/components/responses/Unauthorized" }
             "403": { $ref: "#/components/responses/Forbidden" }
+            "503": { $ref: "#/components/responses/Busy" }
             5XX: { $ref: "#/components/responses/ServerError" }
 
       /api/v1/tools:
@@ -1097,6 +1100,7 @@ enum EmbeddedOpenAPI {
             "401": { $ref: "#/components/responses/Unauthorized" }
             "403": { $ref: "#/components/responses/Forbidden" }
             "404": { $ref: "#/components/responses/NotFound" }
+            "503": { $ref: "#/components/responses/Busy" }
             5XX: { $ref: "#/components/responses/ServerError" }
 
       /api/v1/mcp-install/status:
@@ -1342,6 +1346,17 @@ enum EmbeddedOpenAPI {
           content:
             application/json:
               schema: { $ref: "#/components/schemas/Error" }
+        Busy:
+          description: |
+            Too many heavy reads (dashboard, audit pages and export, tool search) at once: `code` is
+            `busy`. Nothing was done; try again after `Retry-After` seconds.
+          headers:
+            Retry-After:
+              description: Seconds to wait before trying again.
+              schema: { type: integer, minimum: 1 }
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Error" }
         ClientConfigConflict:
           description: |
             The client's configuration cannot be changed: it does not parse or is not what Junction
@@ -1448,13 +1463,20 @@ enum EmbeddedOpenAPI {
 
         Health:
           type: object
-          required: [status, version, uptime_sec, started_at, pid]
+          required: [status, version, uptime_sec, started_at, pid, stalled]
           properties:
-            status: { type: string, const: ok }
+            status:
+              type: string
+              enum: [ok, degraded]
+              description: "`degraded` while the watchdog sees one of the daemon's own parts stalled."
             version: { type: string }
             uptime_sec: { type: integer, minimum: 0 }
             started_at: { $ref: "#/components/schemas/Timestamp" }
             pid: { type: integer }
+            stalled:
+              type: array
+              description: Parts making no progress right now (answered without them).
+              items: { type: string, enum: [cooperative_pool, event_loop, database_executor] }
           additionalProperties: false
 
         Workspace:

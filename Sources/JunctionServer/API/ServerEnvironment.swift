@@ -17,6 +17,14 @@ public struct ServerEnvironment: Sendable {
     public var clients: ClientEnvironment = .current()
     /// Counters for `/metrics`, fed by the event feed while the daemon runs.
     public let metrics = MetricsCollector()
+    /// The dashboard, audit pages and exports, and tool search: two at a time, eight waiting,
+    /// the rest answered 503 (see ``OffloadMiddleware``). Two leave the database executor's other
+    /// threads, and its reader connections, to everything else.
+    public var heavyReads = AdmissionGate(running: 2, waiting: 8)
+    /// Dashboard snapshots shared by every open dashboard (single flight, a few seconds' reuse).
+    public let dashboards: DashboardCache
+    /// The daemon's watchdog, whose stalls `/api/v1/health` and `/metrics` report.
+    public var watchdog: Watchdog?
     /// The HTTP URL the daemon serves, once bound (for health and `junction ui`).
     public var baseURL: String?
 
@@ -26,6 +34,7 @@ public struct ServerEnvironment: Sendable {
         self.apiKey = apiKey
         self.allowRemote = allowRemote
         self.startedAt = startedAt
+        self.dashboards = DashboardCache(database: engine.database)
     }
 
     public var database: AppDatabase { engine.database }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import JunctionStore
 import NIOCore
 import Synchronization
 
@@ -54,7 +55,8 @@ enum ServerSentEvents {
             let dropped = Dropped()
             let sink = Sink(continuation: continuation, dropped: dropped)
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
+                // Producers replay from the database: on its executor, never blocking the pool.
+                group.addTask(executorPreference: AppDatabase.executor) {
                     await produce(sink)
                     continuation.finish()
                 }

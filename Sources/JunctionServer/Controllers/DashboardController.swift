@@ -50,7 +50,7 @@ struct DashboardController {
                 let known = DashboardRange.allCases.map(\.rawValue).joined(separator: ", ")
                 throw APIError.badRequest("range must be one of \(known)", field: "range")
             }
-            let snapshot = try await DashboardRepository(environment.database).snapshot(range: range)
+            let snapshot = try await environment.dashboards.snapshot(range: range)
             var servers: [ServerHealth] = []
             for downstream in try DownstreamRepository(environment.database).list() {
                 let status = await environment.engine.pool.status(of: downstream)

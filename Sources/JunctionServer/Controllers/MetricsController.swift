@@ -51,7 +51,41 @@ struct MetricsController {
                 "junction_uptime_seconds", "Seconds since the daemon started.", [:],
                 Date().timeIntervalSince(environment.startedAt)
             ),
+            (
+                "junction_blocking_database_calls",
+                "Synchronous database calls made on Swift's cooperative pool"
+                    + " since start (should stay 0).", [:], Double(BlockingAllowed.violations)
+            ),
+            (
+                "junction_database_executor_backlog", "Jobs waiting for a thread of the database executor.", [:],
+                Double(environment.database.executor.backlog)
+            ),
         ]
+        let heavy = environment.heavyReads.counts
+        gauges += [
+            ("junction_heavy_reads", "Heavy admin reads by state.", ["state": "running"], Double(heavy.active)),
+            ("junction_heavy_reads", "Heavy admin reads by state.", ["state": "queued"], Double(heavy.queued)),
+            (
+                "junction_heavy_reads_refused", "Heavy admin reads refused with 503 since start.", [:],
+                Double(heavy.refused)
+            ),
+        ]
+        if let watchdog = environment.watchdog {
+            let counts = watchdog.stallCounts
+            let stalled = watchdog.stalled
+            for part in Watchdog.Part.allCases {
+                gauges.append(
+                    (
+                        "junction_watchdog_stalled", "1 while the watchdog sees this part making no progress.",
+                        ["part": part.rawValue], stalled.contains(part) ? 1 : 0
+                    ))
+                gauges.append(
+                    (
+                        "junction_watchdog_stalls", "Stalls the watchdog has seen since start.",
+                        ["part": part.rawValue], Double(counts[part] ?? 0)
+                    ))
+            }
+        }
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
         let text = environment.metrics.render(gauges: gauges)

@@ -1,10 +1,12 @@
 import CJunctionShims
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import JunctionCore
 import JunctionGateway
 import JunctionStore
 import Logging
+import NIOPosix
 import ServiceLifecycle
 
 #if canImport(Glibc)
@@ -60,7 +62,12 @@ public struct Daemon: Sendable {
         _ = chmod(runDirectory, 0o700)
         let apiSocket = (runDirectory as NSString).appendingPathComponent("api.sock")
 
-        let environment = ServerEnvironment(engine: engine, apiKey: apiKey, allowRemote: options.allowRemote)
+        var environment = ServerEnvironment(engine: engine, apiKey: apiKey, allowRemote: options.allowRemote)
+        let watchdog = Watchdog(logger: logger)
+        let blockingLogger = logger
+        BlockingAllowed.report { blockingLogger.warning("\($0)") }
+        environment.watchdog = watchdog
+        let server = Self.httpServer(environment)
         var port = options.port
         if options.autoStarted, port != 0, junction_tcp_port_free(options.host, Int32(port)) == 0 {
             logger.warning("port \(port) is in use; the daemon takes a free port (see daemon.json or junction ui)")
@@ -75,6 +82,7 @@ public struct Daemon: Sendable {
         let host = options.host
         let publicApp = Application(
             router: buildRouter(environment),
+            server: server,
             configuration: .init(address: .hostname(options.host, port: port), serverName: "junction"),
             onServerRunning: { channel in
                 let boundPort = channel.localAddress?.port ?? chosenPort
@@ -88,10 +96,13 @@ public struct Daemon: Sendable {
             logger: logger)
         let socketApp = Application(
             router: buildRouter(environment),
+            server: server,
             configuration: .init(address: .unixDomainSocket(path: apiSocket), serverName: "junction"),
             logger: logger)
         let core = DaemonCore(engine: engine, listener: listener, metrics: environment.metrics, logger: logger)
         try listener.start()
+        watchdog.start(eventLoops: MultiThreadedEventLoopGroup.singleton)
+        defer { watchdog.stop() }
         let group = ServiceGroup(
             configuration: .init(
                 services: [
@@ -116,6 +127,19 @@ public struct Daemon: Sendable {
     }
 }
 
+extension Daemon {
+    /// HTTP/1.1 as Hummingbird serves it, with `/api/v1/health` answered on the event loop.
+    static func httpServer(_ environment: ServerEnvironment) -> HTTPServerBuilder {
+        let startedAt = environment.startedAt
+        let watchdog = environment.watchdog
+        return .http1(
+            configuration: .init(
+                additionalChannelHandlers: [
+                    HealthProbeHandler { HealthController.health(startedAt: startedAt, watchdog: watchdog) }
+                ]))
+    }
+}
+
 /// The engine's life inside the daemon's service group.
 struct DaemonCore: Service {
     let engine: GatewayEngine
@@ -124,8 +148,10 @@ struct DaemonCore: Service {
     let logger: Logger
 
     func run() async throws {
-        // Both cancelled below, after shutdown.
-        let background = Task { await engine.run() }
+        // Both cancelled below, after shutdown. The engine's background work (config reloads,
+        // catalog persistence, idle stops) prefers the database executor: it reads and writes
+        // synchronously, which must never block the cooperative pool.
+        let background = Task(executorPreference: engine.database.executor) { await engine.run() }
         let counting = Task { [engine] in await metrics.run(engine.events) }
         try? await gracefulShutdown()
         logger.info("shutting down: \(listener.sessionCount) session(s) open")

@@ -1,3 +1,4 @@
+import Foundation
 import JunctionCore
 import Synchronization
 
@@ -25,6 +26,8 @@ public final class AuditWriter: Sendable {
         public var batches: Int
         /// Write attempts that failed (their records were kept and retried).
         public var failures: Int
+        /// Records recovered from the journal a crashed run left.
+        public var recovered: Int = 0
 
         public init(written: Int, dropped: Int, pending: Int, inFlight: Int, batches: Int, failures: Int) {
             self.written = written
@@ -50,6 +53,8 @@ public final class AuditWriter: Sendable {
     private let repository: AuditRepository
     private let onError: (@Sendable (StoreError) -> Void)?
     private let state: Mutex<State>
+    /// Where queued records also go until they are committed, when the writer has one.
+    private let journal: AuditJournal?
 
     /// - Parameters:
     ///   - onError: told about each failed write attempt (for logging); the records are retried.
@@ -59,9 +64,11 @@ public final class AuditWriter: Sendable {
         flushInterval: Duration = AuditWriter.defaultFlushInterval,
         capacity: Int = AuditWriter.defaultCapacity,
         onCommit: CommitObserver? = nil,
-        onError: (@Sendable (StoreError) -> Void)? = nil
+        onError: (@Sendable (StoreError) -> Void)? = nil,
+        journal: AuditJournal? = nil
     ) {
         self.repository = repository
+        self.journal = journal
         self.batchSize = max(batchSize, 1)
         self.flushInterval = flushInterval
         self.capacity = max(capacity, 1)
@@ -75,23 +82,30 @@ public final class AuditWriter: Sendable {
             state.enqueue(record)
             return state.takeWaiterIfSatisfied(batchSize: batchSize)
         }
+        // After the enqueue: the journal is emptied only with the queue empty, so this line can
+        // outlive its record's commit (harmless: replay skips stored ids), never precede it.
+        journal?.append(CollectionOfOne(record))
         waiter?.resume()
     }
 
     /// Queues several records and returns at once.
     public func record(contentsOf records: some Sequence<AuditRecord>) {
+        let records = Array(records)
         let waiter = state.withLock { state in
             for record in records { state.enqueue(record) }
             return state.takeWaiterIfSatisfied(batchSize: batchSize)
         }
+        journal?.append(records)
         waiter?.resume()
     }
 
     public var stats: Stats {
         state.withLock { state in
-            Stats(
+            var stats = Stats(
                 written: state.written, dropped: state.dropped, pending: state.queue.count + state.inFlight,
                 inFlight: state.inFlight, batches: state.batches, failures: state.failures)
+            stats.recovered = state.recovered
+            return stats
         }
     }
 
@@ -108,6 +122,7 @@ public final class AuditWriter: Sendable {
             return !state.running
         }
         guard first else { return }
+        await replayJournal()
         while !Task.isCancelled {
             await waitForRecords(tick: nil)
             if Task.isCancelled { break }
@@ -118,7 +133,7 @@ public final class AuditWriter: Sendable {
                 try? await Task.sleep(for: flushInterval)
             }
         }
-        await writeQueued()
+        if await writeQueued(), state.withLock({ $0.queue.isEmpty }) { journal?.remove() }
         state.withLock { $0.running = false }
     }
 
@@ -208,6 +223,13 @@ public final class AuditWriter: Sendable {
                     state.inFlight = 0
                     state.written += inserted
                     state.batches += 1
+                    if let journal {
+                        if state.queue.isEmpty {
+                            journal.clear()
+                        } else {
+                            journal.compact(keeping: state.queue.elements.map(\.record))
+                        }
+                    }
                     return state.onCommit
                 }
                 observer?(records)
@@ -224,6 +246,21 @@ public final class AuditWriter: Sendable {
         }
         releaseWriteTurn()
         return succeeded
+    }
+
+    /// Inserts what crashed processes left in their journals (calls answered but not yet
+    /// committed when they died); ids already stored are skipped. Runs before the first batch.
+    private func replayJournal() async {
+        guard let journal else { return }
+        for orphan in journal.orphans() {
+            do {
+                let inserted = try await repository.insert(orphan.records)
+                state.withLock { $0.recovered += inserted }
+                unlink(orphan.path)
+            } catch {
+                onError?(error)
+            }
+        }
     }
 
     private func acquireWriteTurn() async {
@@ -281,6 +318,7 @@ public final class AuditWriter: Sendable {
         var writing = false
         var writeTurns: [CheckedContinuation<Void, Never>] = []
         var onCommit: CommitObserver?
+        var recovered = 0
 
         init(capacity: Int, onCommit: CommitObserver?) {
             queue = BoundedQueue(capacity: capacity)

@@ -26,6 +26,11 @@ struct BoundedQueue<Element> {
         return false
     }
 
+    /// Every element, oldest first.
+    var elements: [Element] {
+        (0..<count).compactMap { storage[(head + $0) % storage.count] }
+    }
+
     /// The oldest element.
     var first: Element? { count == 0 ? nil : storage[head] }
 

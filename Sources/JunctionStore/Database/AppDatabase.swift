@@ -27,6 +27,7 @@ public struct AppDatabase: Sendable {
         config.foreignKeysEnabled = true
         // The CLI and a running daemon share the file: wait for each other's short transactions.
         config.busyMode = .timeout(5)
+        config.maximumReaderCount = maximumReaderCount
         try checkExisting(path: path, configuration: config)
         config.label = "junction"
         config.prepareDatabase { db in
@@ -58,6 +59,7 @@ public struct AppDatabase: Sendable {
 
     /// The configuration generation: bumped (by triggers) on every write to configuration tables.
     public func generation() throws(StoreError) -> UInt64 {
+        BlockingAllowed.check("read")
         do {
             return try reader.read { db in
                 try UInt64.fetchOne(db, sql: "SELECT generation FROM config_state WHERE id = 1") ?? 0

@@ -21,8 +21,9 @@ public struct ConfigWatcher: Sendable {
         let database = database
         let interval = interval
         return AsyncStream { continuation in
-            // Cancelled by onTermination when the consumer stops listening.
-            let task = Task {
+            // Cancelled by onTermination when the consumer stops listening. Its reads are
+            // synchronous: on the database executor, never the cooperative pool.
+            let task = Task(executorPreference: database.executor) {
                 var last = start ?? ((try? database.generation()) ?? 0)
                 while !Task.isCancelled {
                     try? await Task.sleep(for: interval)

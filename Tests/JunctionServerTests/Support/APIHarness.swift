@@ -22,13 +22,14 @@ final class APIHarness: Sendable {
     let engine: GatewayEngine
     let environment: ServerEnvironment
 
-    init(allowRemote: Bool = false) throws {
+    init(allowRemote: Bool = false, heavyReads: AdmissionGate? = nil) throws {
         directory = try TemporaryDirectory()
         home = JunctionHome(path: directory.file("home"))
         try home.ensureExists()
         database = try AppDatabase.open(path: home.databasePath)
         engine = try GatewayEngine(home: home, database: database)
         var environment = ServerEnvironment(engine: engine, apiKey: Self.key, allowRemote: allowRemote)
+        if let heavyReads { environment.heavyReads = heavyReads }
         // Client configuration lives in a sandbox: no test touches the real home folder.
         environment.clients = ClientEnvironment(
             platform: .linux,
