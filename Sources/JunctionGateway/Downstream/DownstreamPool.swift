@@ -147,7 +147,8 @@ public actor DownstreamPool {
         if let existing = instances[key], existing.isRunning, existing.downstream == downstream { return existing }
         try ensureNotStopping(downstream)
         // Awaited below by this caller and any other asking for the same key meanwhile.
-        let task = Task { try await self.start(downstream, key: key) }
+        // Starting persists the catalog (a synchronous write): on the database executor.
+        let task = Task(executorPreference: AppDatabase.executor) { try await self.start(downstream, key: key) }
         starting[key] = task
         reportStatus(of: downstream)
         let instance: DownstreamInstance
@@ -443,7 +444,7 @@ public actor DownstreamPool {
     private func scheduleRefresh(_ key: InstanceKey) {
         refreshes[key]?.cancel()
         // Cancelled by the next list_changed of the same instance (debounce); ends by itself.
-        refreshes[key] = Task {
+        refreshes[key] = Task(executorPreference: AppDatabase.executor) {
             try? await Task.sleep(for: .milliseconds(100))
             guard !Task.isCancelled else { return }
             await self.refresh(key)

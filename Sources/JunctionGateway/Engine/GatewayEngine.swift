@@ -238,10 +238,14 @@ public final class GatewayEngine: Sendable {
 
     func sessionClosed(_ session: GatewaySession) {
         sessions.withLock { $0[session.id] = nil }
-        do {
-            _ = try sessionRecords.close(session.id)
-        } catch {
-            Self.logger.error("session \(session.id) not recorded as closed: \(error)")
+        // Whoever closes the session (a reader thread, a task on the pool) does not wait for the
+        // write; it runs on the database executor and ends by itself.
+        Task(executorPreference: database.executor) { [sessionRecords, id = session.id] in
+            do {
+                _ = try sessionRecords.close(id)
+            } catch {
+                Self.logger.error("session \(id) not recorded as closed: \(error)")
+            }
         }
         (approvals as? ApprovalQueue)?.sessionEnded(session.id)
         // Short: stops the session's own servers; ends by itself.

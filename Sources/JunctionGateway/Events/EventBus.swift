@@ -24,6 +24,8 @@ public final class EventBus: Sendable {
     /// How many live events a subscriber may leave unread before it is dropped.
     public let bufferSize: Int
     private let state: Mutex<State>
+    /// Held while events are handed to readers (never while `state` is locked for that).
+    private let delivery = Mutex(())
     private let nextSubscriber = Atomic<Int>(0)
     private let logger = Logger(label: "junction.events")
 
@@ -56,32 +58,42 @@ public final class EventBus: Sendable {
     }
 
     private func publish(_ makeEvent: (UInt64) -> Event) -> UInt64? {
-        state.withLock { state -> UInt64? in
-            guard state.closedReason == nil else { return nil }
-            let event = makeEvent(state.nextId)
-            let type = event.type
-            let time = event.time
-            state.nextId += 1
-            state.history.append(event)
-            var dropped: [Int] = []
-            for (key, subscriber) in state.subscribers where subscriber.filter.matches(type) {
-                let backlog = subscriber.backlog
-                if backlog.unread.load(ordering: .relaxed) >= bufferSize {
-                    dropped.append(key)
-                } else {
-                    backlog.unread.add(1, ordering: .relaxed)
-                    backlog.lastId.store(event.id, ordering: .relaxed)
-                    subscriber.continuation.yield(Delivery(event: event, backlog: backlog))
+        // Delivery happens outside `state`'s lock: yielding resumes a reader's task, which takes
+        // that task's status lock, while cancelling a reader takes its status lock and then, in
+        // the termination handler, `state`'s. Both under one lock deadlocked the daemon. The
+        // `delivery` lock only keeps publishers (and replays) in id order.
+        delivery.withLock { _ in
+            let plan = state.withLock { state -> (Event, [Subscriber], [Subscriber])? in
+                guard state.closedReason == nil else { return nil }
+                let event = makeEvent(state.nextId)
+                state.nextId += 1
+                state.history.append(event)
+                var live: [Subscriber] = []
+                var dropped: [Subscriber] = []
+                for (key, subscriber) in state.subscribers where subscriber.filter.matches(event.type) {
+                    let backlog = subscriber.backlog
+                    if backlog.unread.load(ordering: .relaxed) >= bufferSize {
+                        state.subscribers[key] = nil
+                        dropped.append(subscriber)
+                    } else {
+                        backlog.unread.add(1, ordering: .relaxed)
+                        backlog.lastId.store(event.id, ordering: .relaxed)
+                        live.append(subscriber)
+                    }
                 }
+                return (event, live, dropped)
             }
-            for key in dropped {
-                guard let subscriber = state.subscribers.removeValue(forKey: key) else { continue }
+            guard let (event, live, dropped) = plan else { return nil }
+            for subscriber in live {
+                subscriber.continuation.yield(Delivery(event: event, backlog: subscriber.backlog))
+            }
+            for subscriber in dropped {
                 let lastId = subscriber.backlog.lastId.load(ordering: .relaxed)
                 let notice = EventPayload.StreamNotice(
                     reason: "the reader fell behind: \(bufferSize) events were waiting unread. "
                         + "Resume after event \(lastId) to catch up while the history lasts.",
                     resumeAfter: lastId)
-                subscriber.end(with: Self.notice(EventType.streamDropped, notice, time: time))
+                subscriber.end(with: Self.notice(EventType.streamDropped, notice, time: event.time))
             }
             return event.id
         }
@@ -102,31 +114,35 @@ public final class EventBus: Sendable {
         continuation.onTermination = { [weak self] _ in
             self?.state.withLock { _ = $0.subscribers.removeValue(forKey: key) }
         }
-        let open = state.withLock { state -> Bool in
-            guard state.closedReason == nil else { return false }
-            let latest = state.nextId - 1
-            if let lastEventId {
-                let oldest = state.history.first?.id ?? state.nextId
-                var from = oldest
-                if lastEventId >= oldest - 1 && lastEventId <= latest {
-                    from = lastEventId + 1
-                } else {
-                    let reason =
-                        lastEventId > latest
-                        ? "event \(lastEventId) is not from this daemon's feed (its latest is \(latest))"
-                        : "events after \(lastEventId) up to \(oldest - 1) are no longer kept"
-                    let notice = EventPayload.StreamNotice(
-                        reason: reason + "; resuming with the oldest kept", resumeAfter: oldest - 1,
-                        requestedAfter: lastEventId)
-                    continuation.yield(Delivery(event: Self.notice(EventType.streamGap, notice, time: Date())))
+        // Replay and registration under `delivery`: no publisher is between its two steps, so
+        // nothing is lost or repeated; the replay yields to a stream nobody reads yet.
+        let open = delivery.withLock { _ in
+            state.withLock { state -> Bool in
+                guard state.closedReason == nil else { return false }
+                let latest = state.nextId - 1
+                if let lastEventId {
+                    let oldest = state.history.first?.id ?? state.nextId
+                    var from = oldest
+                    if lastEventId >= oldest - 1 && lastEventId <= latest {
+                        from = lastEventId + 1
+                    } else {
+                        let reason =
+                            lastEventId > latest
+                            ? "event \(lastEventId) is not from this daemon's feed (its latest is \(latest))"
+                            : "events after \(lastEventId) up to \(oldest - 1) are no longer kept"
+                        let notice = EventPayload.StreamNotice(
+                            reason: reason + "; resuming with the oldest kept", resumeAfter: oldest - 1,
+                            requestedAfter: lastEventId)
+                        continuation.yield(Delivery(event: Self.notice(EventType.streamGap, notice, time: Date())))
+                    }
+                    for event in state.history.events(from: from) where filter.matches(event.type) {
+                        continuation.yield(Delivery(event: event))
+                    }
                 }
-                for event in state.history.events(from: from) where filter.matches(event.type) {
-                    continuation.yield(Delivery(event: event))
-                }
+                // Replayed or not, everything up to the latest is behind this subscriber now.
+                state.subscribers[key] = Subscriber(continuation: continuation, filter: filter, lastId: latest)
+                return true
             }
-            // Replayed or not, everything up to the latest is behind this subscriber now.
-            state.subscribers[key] = Subscriber(continuation: continuation, filter: filter, lastId: latest)
-            return true
         }
         if !open { continuation.finish() }
         return EventSubscription(stream: stream)
@@ -138,14 +154,19 @@ public final class EventBus: Sendable {
     /// ignored and later subscriptions end at once. Calling it again does nothing.
     public func close(reason: String = "Junction is shutting down") {
         let time = Date()
-        state.withLock { state in
-            guard state.closedReason == nil else { return }
-            state.closedReason = reason
-            let latest = state.nextId - 1
-            let notice = Self.notice(
-                EventType.streamClosed, EventPayload.StreamNotice(reason: reason, resumeAfter: latest), time: time)
-            for subscriber in state.subscribers.values { subscriber.end(with: notice) }
-            state.subscribers.removeAll()
+        delivery.withLock { _ in
+            let ending = state.withLock { state -> (Event, [Subscriber])? in
+                guard state.closedReason == nil else { return nil }
+                state.closedReason = reason
+                let latest = state.nextId - 1
+                let notice = Self.notice(
+                    EventType.streamClosed, EventPayload.StreamNotice(reason: reason, resumeAfter: latest),
+                    time: time)
+                defer { state.subscribers.removeAll() }
+                return (notice, Array(state.subscribers.values))
+            }
+            guard let (notice, subscribers) = ending else { return }
+            for subscriber in subscribers { subscriber.end(with: notice) }
         }
     }
 
@@ -188,9 +209,9 @@ public final class EventBus: Sendable {
             backlog = Backlog(lastId: lastId)
         }
 
-        /// Delivers a last notice and ends the stream, for a subscriber leaving the registry. Called
-        /// under the bus's lock, so no publisher comes between; the termination handler, which
-        /// takes that lock, is cleared first.
+        /// Delivers a last notice and ends the stream, for a subscriber already taken out of the
+        /// registry. Called under the delivery lock, so no publisher comes between; the
+        /// termination handler is cleared first (there is nothing left for it to remove).
         func end(with notice: Event) {
             continuation.onTermination = nil
             continuation.yield(Delivery(event: notice))

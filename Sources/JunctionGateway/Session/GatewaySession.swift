@@ -194,9 +194,10 @@ public final class GatewaySession: Sendable {
     }
 
     /// The inline executor for `tools/call` (see ``InlineTaskExecutor``); other requests run on
-    /// the pool.
-    private static func executor(for request: JSONRPCMessage) -> InlineTaskExecutor? {
-        request.method == "tools/call" ? InlineTaskExecutor.shared : nil
+    /// the database executor: they read and write the database synchronously (the session's
+    /// record, catalogs, routing), which must never block Swift's cooperative pool.
+    private static func executor(for request: JSONRPCMessage) -> any TaskExecutor {
+        request.method == "tools/call" ? InlineTaskExecutor.shared : AppDatabase.executor
     }
 
     private func handleNotification(_ message: JSONRPCMessage) {

@@ -13,7 +13,7 @@ struct ErrorMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch {
             let apiError = APIError.from(error)
-            if apiError.status.code >= 500 {
+            if apiError.status.code >= 500, apiError.retryAfter == nil {  // a deliberate 503 is no fault
                 context.logger.error("\(request.method) \(request.uri.path): \(String(describing: error))")
             }
             return try apiError.response(from: request, context: context)

@@ -48,13 +48,20 @@ public struct Daemon: Sendable {
         let lock = try DaemonLock.acquire(home)
         defer { lock.release() }
 
-        let database = try AppDatabase.open(path: home.databasePath)
-        let events = EventBus()
-        let approvals = ApprovalQueue(database: database, events: events)
-        let expired = approvals.expireStale()
-        if expired > 0 { logger.info("\(expired) approval(s) left pending by the last run are now expired") }
-        let engine = try GatewayEngine(home: home, database: database, approvals: approvals, events: events)
-        await engine.prepare()
+        let blockingLogger = logger
+        BlockingAllowed.report { blockingLogger.warning("\($0)") }
+        // Opening the database and the engine reads and writes synchronously: not on the pool.
+        let engine = try await withTaskExecutorPreference(AppDatabase.executor) {
+            [home, logger] in
+            let database = try AppDatabase.open(path: home.databasePath)
+            let events = EventBus()
+            let approvals = ApprovalQueue(database: database, events: events)
+            let expired = approvals.expireStale()
+            if expired > 0 { logger.info("\(expired) approval(s) left pending by the last run are now expired") }
+            let engine = try GatewayEngine(home: home, database: database, approvals: approvals, events: events)
+            await engine.prepare()
+            return engine
+        }
         let apiKey = try APIKey.load(home: home)
         let runDirectory = home.file("run")
         try FileManager.default.createDirectory(
@@ -64,8 +71,6 @@ public struct Daemon: Sendable {
 
         var environment = ServerEnvironment(engine: engine, apiKey: apiKey, allowRemote: options.allowRemote)
         let watchdog = Watchdog(logger: logger)
-        let blockingLogger = logger
-        BlockingAllowed.report { blockingLogger.warning("\($0)") }
         environment.watchdog = watchdog
         let server = Self.httpServer(environment)
         var port = options.port

@@ -32,7 +32,8 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let home = JunctionHome.resolve()
         try home.ensureExists()
-        let level = Self.logLevel(home)
+        // A synchronous read: on the database executor, like all the daemon's (none on the pool).
+        let level = await withTaskExecutorPreference(AppDatabase.executor) { Self.logLevel(home) }
         JunctionLogHandler.bootstrap(
             logFile: (home.logsPath as NSString).appendingPathComponent("junction.log"), level: level)
         var options = Daemon.Options()
