@@ -93,6 +93,12 @@ export async function render(view) {
       if (lastEvent > started - SETTLE_MS) scheduleRefresh();
     } catch (error) {
       if (!alive || mine !== generation || error.status === 401) return;
+      if (error.status === 503 && error.code === "busy") {
+        // Many dashboards at once: the daemon asks this one to come back shortly. Keep what is
+        // drawn and try again after the usual throttle.
+        scheduleRefresh();
+        return;
+      }
       failure.textContent = `The dashboard could not be loaded: ${error.message}`;
       status.textContent = snapshot ? statusText() : "";
     }
