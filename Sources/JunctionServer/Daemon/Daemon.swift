@@ -38,7 +38,7 @@ public struct Daemon: Sendable {
     }
 
     public func run() async throws {
-        guard options.allowRemote || AccessMiddleware.isLoopback(options.host.lowercased()) else {
+        guard options.allowRemote || HostPolicy.isLoopback(options.host) else {
             throw DaemonError.remoteNotAllowed(
                 "--host \(options.host) would expose the API beyond this machine; pass --allow-remote to mean it")
         }
@@ -60,7 +60,16 @@ public struct Daemon: Sendable {
         _ = chmod(runDirectory, 0o700)
         let apiSocket = (runDirectory as NSString).appendingPathComponent("api.sock")
 
-        let environment = ServerEnvironment(engine: engine, apiKey: apiKey, allowRemote: options.allowRemote)
+        var environment = ServerEnvironment(engine: engine, apiKey: apiKey, allowRemote: options.allowRemote)
+        let http = try HTTPSettings.read(database: database)
+        environment.allowedHosts = http.allowedHosts
+        environment.boundHost = options.host
+        let descriptors = FileDescriptorLimit.raise()
+        let connectionCap = FileDescriptorLimit.connectionCap(configured: http.maxConnections, limit: descriptors)
+        let openFiles = descriptors.map(String.init) ?? "unknown"
+        logger.info(
+            "HTTP: \(connectionCap) connection(s) at most, idle ones closed after \(http.idleTimeout); \(openFiles) open files allowed"
+        )
         var port = options.port
         if options.autoStarted, port != 0, junction_tcp_port_free(options.host, Int32(port)) == 0 {
             logger.warning("port \(port) is in use; the daemon takes a free port (see daemon.json or junction ui)")
@@ -75,6 +84,7 @@ public struct Daemon: Sendable {
         let host = options.host
         let publicApp = Application(
             router: buildRouter(environment),
+            server: .junction(idleTimeout: http.idleTimeout, limiter: ConnectionLimiter(maximum: connectionCap)),
             configuration: .init(address: .hostname(options.host, port: port), serverName: "junction"),
             onServerRunning: { channel in
                 let boundPort = channel.localAddress?.port ?? chosenPort
@@ -88,6 +98,7 @@ public struct Daemon: Sendable {
             logger: logger)
         let socketApp = Application(
             router: buildRouter(environment),
+            server: .junction(idleTimeout: http.idleTimeout, limiter: ConnectionLimiter(maximum: connectionCap)),
             configuration: .init(address: .unixDomainSocket(path: apiSocket), serverName: "junction"),
             logger: logger)
         let core = DaemonCore(engine: engine, listener: listener, metrics: environment.metrics, logger: logger)
