@@ -102,7 +102,8 @@ def raw(home: Home, request: bytes, timeout: float = 10.0) -> tuple[int, dict[st
         sock.sendall(request)
         status, headers, body = read_response(sock)
     text = body.decode()
-    return status, headers, (json.loads(text) if text and headers.get("content-type", "").startswith("application/json") else text)
+    is_json = headers.get("content-type", "").startswith("application/json")
+    return status, headers, (json.loads(text) if text and is_json else text)
 
 
 def get(home: Home, path: str, *headers: str, key: bool = True) -> tuple[int, dict[str, str], Any]:
@@ -151,12 +152,14 @@ def closed_by_peer(sock: socket.socket) -> bool:
 # --------------------------------------------------------------------------------------------------
 
 
-def test_rebinding_hosts_foreign_origins_and_two_hosts_are_refused(empty_home: Home, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rebinding_hosts_foreign_origins_and_two_hosts_are_refused(
+    empty_home: Home, monkeypatch: pytest.MonkeyPatch
+) -> None:
     home = empty_home
     with daemon(home, monkeypatch):
         _, port = address(home)
         # A DNS name that starts like a loopback address is still a DNS name an attacker controls.
-        for host in ["127.attacker.example", f"127.0.0.1.nip.io:{port}", "app.localhost", "localhost.", "attacker.example"]:
+        for host in ["127.attacker.example", f"127.0.0.1.nip.io:{port}", "app.localhost", "localhost.", "evil.example"]:
             status, _, body = get(home, "/api/v1/health", f"Host: {host}")
             assert status == 403, host
             assert body["code"] == "forbidden_host" and body["error"], host
@@ -184,7 +187,9 @@ def test_rebinding_hosts_foreign_origins_and_two_hosts_are_refused(empty_home: H
         assert "\njunction_sessions_active 0" in text
 
 
-def test_lenient_json_bodies_are_refused_with_the_error_shape(empty_home: Home, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_lenient_json_bodies_are_refused_with_the_error_shape(
+    empty_home: Home, monkeypatch: pytest.MonkeyPatch
+) -> None:
     home = empty_home
     with daemon(home, monkeypatch):
         cases = [
@@ -198,7 +203,8 @@ def test_lenient_json_bodies_are_refused_with_the_error_shape(empty_home: Home, 
             assert set(reply) <= {"error", "code", "field"}, reply
             assert reply["code"] == "invalid_request" and says in reply["error"], reply
             assert reply.get("field") == field, reply
-        status, _, reply = send_json(home, "POST", "/api/v1/workspaces", b'{"name": "w", "root_path": "/", "x": [1,],}')
+        body = b'{"name": "w", "root_path": "/", "x": [1,],}'
+        status, _, reply = send_json(home, "POST", "/api/v1/workspaces", body)
         assert status == 400 and reply["field"] == "x", reply
         # Nothing was applied: a lenient reader would have stored the last of the two keys.
         status, _, settings = get(home, "/api/v1/settings", "Host: localhost")
@@ -213,7 +219,9 @@ def test_lenient_json_bodies_are_refused_with_the_error_shape(empty_home: Home, 
         assert not missing.exists()
 
 
-def test_slow_and_idle_connections_are_closed_after_the_idle_timeout(empty_home: Home, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_slow_and_idle_connections_are_closed_after_the_idle_timeout(
+    empty_home: Home, monkeypatch: pytest.MonkeyPatch
+) -> None:
     home = empty_home
     with daemon(home, monkeypatch, http_idle_timeout_sec=str(IDLE_TIMEOUT)):
         # Slowloris: a request head that keeps coming a byte at a time and never ends.
