@@ -77,4 +77,15 @@ struct ConnectionLimiterTests {
         _ = try channel.finish()
         #expect(limiter.count == 0)
     }
+
+    @Test("the cap keeps half the open-file limit for everything else")
+    func capFollowsTheDescriptorLimit() {
+        #expect(FileDescriptorLimit.connectionCap(configured: 1024, limit: 1_048_576) == 1024)
+        #expect(FileDescriptorLimit.connectionCap(configured: 1024, limit: 1024) == 512)
+        #expect(FileDescriptorLimit.connectionCap(configured: 1024, limit: 10) == 8)
+        #expect(FileDescriptorLimit.connectionCap(configured: 50, limit: nil) == 50)
+        let before = FileDescriptorLimit.current ?? 0
+        let raised = FileDescriptorLimit.raise() ?? 0
+        #expect(raised >= before)
+    }
 }
