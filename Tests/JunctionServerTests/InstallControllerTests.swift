@@ -69,4 +69,40 @@ struct InstallControllerTests {
             #expect(try String(contentsOfFile: geminiDirectory + "/settings.json", encoding: .utf8) == broken)
         }
     }
+
+    @Test("project must be an absolute path to an existing folder; nothing is created")
+    func projectValidation() async throws {
+        let harness = try APIHarness()
+        let existing = harness.directory.file("projects/app")
+        try FileManager.default.createDirectory(atPath: existing, withIntermediateDirectories: true)
+        let aFile = harness.directory.file("projects/file.txt")
+        try "x".write(toFile: aFile, atomically: true, encoding: .utf8)
+        let missing = harness.directory.file("projects/missing/deeper")
+        try await harness.test { client in
+            let cases: [(String, String)] = [
+                ("relative/dir", "absolute path"),
+                (missing, "does not exist"),
+                (aFile, "not a folder"),
+                (existing + "\\u0000/x", "NUL"),
+            ]
+            for (project, says) in cases {
+                let json = #"{"project": "\#(project)", "force": true}"#
+                for action in ["install", "uninstall"] {
+                    let reply = try await client.post("/api/v1/mcp-install/cursor/\(action)", json)
+                    #expect(reply.status == .badRequest, "\(action) \(project)")
+                    let body = try reply.json()
+                    #expect(body["field"] as? String == "project")
+                    #expect((body["error"] as? String)?.contains(says) == true, "\(body)")
+                }
+            }
+            let query = "project=relative"
+            #expect(try await client.get("/api/v1/mcp-install/cursor/preview?\(query)").status == .badRequest)
+            #expect(try await client.get("/api/v1/mcp-install/status?\(query)").status == .badRequest)
+            #expect(!FileManager.default.fileExists(atPath: harness.directory.file("projects/missing")))
+
+            let installed = try await client.post("/api/v1/mcp-install/cursor/install", #"{"project": "\#(existing)"}"#)
+            #expect(installed.status == .ok)
+            #expect(FileManager.default.fileExists(atPath: existing + "/.cursor/mcp.json"))
+        }
+    }
 }

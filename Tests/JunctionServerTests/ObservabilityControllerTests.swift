@@ -137,6 +137,11 @@ struct ObservabilityControllerTests {
             #expect(reply.body.contains(#"junction_tool_call_duration_seconds_bucket{le="0.025"} 1"#))
             #expect(reply.body.contains(#"junction_policy_decisions_total{decision="allow"} 1"#))
             #expect(reply.body.contains("junction_uptime_seconds"))
+            #expect(reply.body.contains("# TYPE junction_sessions_active gauge\njunction_sessions_active 0.0\n"))
+            let session = harness.engine.makeSession(target: .folder("/"), pinned: false) { _ in }
+            let withSession = try await client.get("/metrics")
+            #expect(withSession.body.contains("junction_sessions_active 1.0\n"))
+            session.close()
             #expect(try await client.get("/metrics", key: nil).status == .unauthorized)
         }
     }

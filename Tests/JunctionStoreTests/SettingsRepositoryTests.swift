@@ -14,7 +14,7 @@ struct SettingsRepositoryTests {
 
     static let known = [
         "default_policy", "max_message_bytes", "log_level", "audit_retention_days", "read_only_cache_ttl_sec",
-        "approval_timeout_sec",
+        "approval_timeout_sec", "allowed_hosts", "http_idle_timeout_sec", "http_max_connections",
     ]
 
     @Test("a fresh database has every setting at its default")
@@ -29,6 +29,9 @@ struct SettingsRepositoryTests {
         #expect(values["audit_retention_days"] == "30")
         #expect(values["approval_timeout_sec"] == "300")
         #expect(values["read_only_cache_ttl_sec"] == "5")
+        #expect(values["allowed_hosts"] == #""""#)
+        #expect(values["http_idle_timeout_sec"] == "60")
+        #expect(values["http_max_connections"] == "1024")
         #expect(try store.settings.get("log_level") == .init(key: "log_level", json: #""info""#, isDefault: true))
     }
 
@@ -81,6 +84,13 @@ struct SettingsRepositoryTests {
         ("audit_retention_days", "true"),
         ("approval_timeout_sec", "0"),
         ("approval_timeout_sec", "[300]"),
+        ("allowed_hosts", "1"),
+        ("allowed_hosts", #""evil host""#),
+        ("allowed_hosts", #""a.example,b/c""#),
+        ("http_idle_timeout_sec", "0"),
+        ("http_idle_timeout_sec", "86401"),
+        ("http_max_connections", "7"),
+        ("http_max_connections", #""many""#),
     ]
 
     @Test("values of the wrong type or range are refused and nothing is stored", arguments: refused)
@@ -101,12 +111,29 @@ struct SettingsRepositoryTests {
         ("audit_retention_days", "0"),
         ("approval_timeout_sec", "1"),
         ("log_level", #""trace""#),
+        ("allowed_hosts", #""devbox.lan, 10.0.0.5,[::1]:8080""#),
+        ("http_idle_timeout_sec", "1"),
+        ("http_max_connections", "50"),
     ]
 
     @Test("values of the right type and range are stored", arguments: accepted)
     func acceptedValues(key: String, json: String) throws {
         try store.settings.set(key, json: json)
         #expect(try store.settings.get(key) == .init(key: key, json: json, isDefault: false))
+    }
+
+    @Test("integer and string read effective values, environment first")
+    func typedReads() throws {
+        #expect(try store.settings.integer("http_idle_timeout_sec") == 60)
+        try store.settings.set("http_max_connections", json: "64")
+        #expect(try store.settings.integer("http_max_connections") == 64)
+        let overridden = SettingsRepository(
+            store.database,
+            environment: ["JUNCTION_HTTP_IDLE_TIMEOUT_SEC": "2", "JUNCTION_ALLOWED_HOSTS": "a.lan,B.lan"])
+        #expect(try overridden.integer("http_idle_timeout_sec") == 2)
+        #expect(try overridden.string("allowed_hosts") == "a.lan,B.lan")
+        #expect(SettingsRepository.allowedHosts("a.lan, B.lan,,") == ["a.lan", "b.lan"])
+        #expect(SettingsRepository.allowedHosts("a lan") == nil)
     }
 
     @Test("defaultPolicy() is allow on a fresh install and follows the setting")

@@ -228,6 +228,9 @@ public final class GatewayEngine: Sendable {
         return session
     }
 
+    /// Client sessions open now (for `/metrics`).
+    public var activeSessionCount: Int { sessions.withLock { $0.count } }
+
     func sessionStarted(_ session: GatewaySession, info: SessionInfo) {
         do {
             _ = try sessionRecords.open(info)

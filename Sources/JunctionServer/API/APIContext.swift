@@ -8,9 +8,13 @@ public struct APIContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Peers on the unix socket need no API key: only the socket's owner can connect.
     public let trusted: Bool
+    /// The TCP port the request arrived on (the daemon's own), for the Origin check; nil on the
+    /// unix socket and in in-process tests.
+    public let localPort: Int?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+        self.localPort = source.channel.localAddress?.port
         if case .unixDomainSocket = source.channel.localAddress {
             self.trusted = true
         } else {

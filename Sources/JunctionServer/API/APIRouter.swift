@@ -7,7 +7,10 @@ public func buildRouter(_ environment: ServerEnvironment) -> Router<APIContext> 
     router.add(middleware: ErrorMiddleware())
     router.add(
         middleware: AccessMiddleware(
-            apiKey: environment.apiKey, allowRemote: environment.allowRemote,
+            apiKey: environment.apiKey,
+            hosts: HostPolicy(
+                allowRemote: environment.allowRemote, allowedHosts: environment.allowedHosts,
+                boundHost: environment.boundHost),
             isPublic: isPublic))
     router.add(middleware: OffloadMiddleware(executor: environment.database.executor, heavy: environment.heavyReads))
     let api = router.group("api/v1")

@@ -4,16 +4,18 @@ import HTTPTypes
 import Hummingbird
 
 /// The admin API's doorman, per DESIGN §6:
-/// - Host must name this machine (loopback name or address) unless remote access was allowed,
-///   and a browser's Origin must be the daemon's own: a page on another site, or one reached
-///   through DNS rebinding, cannot drive the API.
+/// - Host must name this machine (`localhost`, a loopback literal, a name in `allowed_hosts`, or
+///   the bound host with `--allow-remote`), once; a browser's Origin must be the daemon's own
+///   (same port, accepted host): a page on another site, on another local port, or one reached
+///   through DNS rebinding, cannot drive the API (``HostPolicy``).
 /// - Every `/api/v1` route but health needs the API key (`X-API-Key`, `Authorization: Bearer`
 ///   or `?apikey=`), compared in constant time. Unix-socket peers are trusted.
 struct AccessMiddleware: RouterMiddleware {
     typealias Context = APIContext
 
     let apiKey: String
-    let allowRemote: Bool
+    /// Which Host names and Origins pass (see ``HostPolicy``).
+    let hosts: HostPolicy
     /// Paths served without the key (the UI's static files, health).
     let isPublic: @Sendable (String) -> Bool
 
@@ -21,7 +23,7 @@ struct AccessMiddleware: RouterMiddleware {
         _ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response
     ) async throws -> Response {
         if !context.trusted {
-            try checkHostAndOrigin(request)
+            try checkHostAndOrigin(request, context: context)
             if !isPublic(request.uri.path) {
                 try checkKey(request)
             }
@@ -29,26 +31,19 @@ struct AccessMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 
-    private func checkHostAndOrigin(_ request: Request) throws {
-        let host = request.head.authority
-        guard let host else {
-            throw APIError(.badRequest, code: "host_required", "the Host header is required")
+    private func checkHostAndOrigin(_ request: Request, context: APIContext) throws {
+        let authority = request.head.authority
+        // HTTP/1 conversion makes the first Host the authority and leaves any other among the
+        // fields: a second one means two Hosts, which proxies and servers may read differently.
+        let extraHosts = request.headers[values: .host].count
+        try hosts.checkHost(authority: authority, extraHostFields: extraHosts)
+        // The port the request came in on; in-process tests have no socket, so the Host's.
+        let hostPort = authority.flatMap { HostPolicy.parseAuthority($0)?.port } ?? 80
+        let origins = request.headers[values: .origin]
+        guard origins.count <= 1 else {
+            throw APIError(.forbidden, code: "forbidden_origin", "the request has more than one Origin header")
         }
-        let hostName = Self.hostName(host)
-        if !allowRemote, !Self.isLoopback(hostName) {
-            throw APIError(
-                .forbidden, code: "forbidden_host",
-                "Host '\(host)' is not this machine; the API answers loopback names only (DNS rebinding defence)")
-        }
-        if let origin = request.headers[.origin], origin != "null" {
-            guard let url = URL(string: origin), let originHost = url.host else {
-                throw APIError(.forbidden, code: "forbidden_origin", "Origin '\(origin)' is not allowed")
-            }
-            let sameHost = originHost.lowercased() == hostName
-            guard sameHost || (!allowRemote && Self.isLoopback(originHost.lowercased())) else {
-                throw APIError(.forbidden, code: "forbidden_origin", "Origin '\(origin)' is not allowed")
-            }
-        }
+        try hosts.checkOrigin(origins.first, port: context.localPort ?? hostPort)
     }
 
     private func checkKey(_ request: Request) throws {
@@ -73,22 +68,5 @@ struct AccessMiddleware: RouterMiddleware {
         var difference: UInt8 = 0
         for (a, b) in zip(left, right) { difference |= a ^ b }
         return difference == 0
-    }
-
-    /// `host:port`, `[v6]:port` or a bare host, lowercased, without the port.
-    static func hostName(_ authority: String) -> String {
-        let lowered = authority.lowercased()
-        if lowered.hasPrefix("[") {
-            let end = lowered.firstIndex(of: "]") ?? lowered.endIndex
-            return String(lowered[lowered.index(after: lowered.startIndex)..<end])
-        }
-        if let colon = lowered.lastIndex(of: ":"), lowered.filter({ $0 == ":" }).count == 1 {
-            return String(lowered[..<colon])
-        }
-        return lowered
-    }
-
-    static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host.hasSuffix(".localhost") || host == "::1" || host.hasPrefix("127.")
     }
 }

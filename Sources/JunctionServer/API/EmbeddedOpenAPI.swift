@@ -1407,8 +1407,8 @@ enum EmbeddedOpenAPI {
             code:
               type: string
               description: |
-                Machine-readable: `invalid_request`, `host_required`, `unauthorized`,
-                `forbidden_host`, `forbidden_origin`, `not_found`, `conflict`, `server_unavailable`,
+                Machine-readable: `invalid_request`, `host_required`, `invalid_host`, `duplicate_host`,
+                `unauthorized`, `forbidden_host`, `forbidden_origin`, `not_found`, `conflict`, `server_unavailable`,
                 `too_large`, `unsupported_media_type`, `method_not_allowed`, `busy`, `secret_key`,
                 `database`, `internal`.
             field:
@@ -2122,6 +2122,9 @@ enum EmbeddedOpenAPI {
             - audit_retention_days
             - read_only_cache_ttl_sec
             - approval_timeout_sec
+            - allowed_hosts
+            - http_idle_timeout_sec
+            - http_max_connections
           properties:
             default_policy:
               $ref: "#/components/schemas/Policy"
@@ -2143,6 +2146,25 @@ enum EmbeddedOpenAPI {
               type: integer
               minimum: 1
               description: Seconds a parked call waits for a decision when its rule sets none.
+            allowed_hosts:
+              type: string
+              description: |
+                Host names the HTTP API answers besides `localhost` and loopback addresses,
+                comma-separated (read at daemon start).
+            http_idle_timeout_sec:
+              type: integer
+              minimum: 1
+              maximum: 86400
+              description: |
+                Seconds an HTTP connection may sit idle, or take to send a request's headers, before
+                it is closed (read at daemon start).
+            http_max_connections:
+              type: integer
+              minimum: 8
+              maximum: 1048576
+              description: |
+                Open HTTP connections at most; past it the longest-idle one is closed (read at daemon
+                start; also bounded by the open-file limit).
           additionalProperties: false
         LogLevel:
           type: string
@@ -2160,6 +2182,9 @@ enum EmbeddedOpenAPI {
                 - audit_retention_days
                 - read_only_cache_ttl_sec
                 - approval_timeout_sec
+                - allowed_hosts
+                - http_idle_timeout_sec
+                - http_max_connections
             value: { $ref: "#/components/schemas/AnyJSON" }
             default: { $ref: "#/components/schemas/AnyJSON" }
             source:
@@ -2182,6 +2207,9 @@ enum EmbeddedOpenAPI {
             audit_retention_days: { type: integer, minimum: 0 }
             read_only_cache_ttl_sec: { type: integer, minimum: 0 }
             approval_timeout_sec: { type: integer, minimum: 1 }
+            allowed_hosts: { type: string }
+            http_idle_timeout_sec: { type: integer, minimum: 1, maximum: 86400 }
+            http_max_connections: { type: integer, minimum: 8, maximum: 1048576 }
           additionalProperties: false
 
         CacheStats:

@@ -8,5 +8,7 @@ extension HTTPField.Name {
     static let xAccelBuffering = HTTPField.Name("X-Accel-Buffering") ?? .cacheControl
     static let xFrameOptions = HTTPField.Name("X-Frame-Options") ?? .cacheControl
     static let referrerPolicy = HTTPField.Name("Referrer-Policy") ?? .cacheControl
+    /// HTTP/1's Host as a plain field: only a second Host header is left among the fields.
+    static let host = HTTPField.Name("Host") ?? .authorization
     static let xContentTypeOptions = HTTPField.Name("X-Content-Type-Options") ?? .cacheControl
 }

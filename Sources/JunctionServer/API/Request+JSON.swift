@@ -1,11 +1,14 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import JunctionCore
 import NIOCore
 
 extension Request {
     /// Decodes a JSON body: 415 unless the body is declared JSON, 413 above the context's limit,
-    /// 400 naming the field when it does not fit `type`.
+    /// 400 when it is not strict JSON (a byte order mark, a trailing comma, a repeated key: what
+    /// Foundation's decoder would let through, reading the last of two keys), and 400 naming the
+    /// field when it does not fit `type`.
     public func decodeJSON<T: Decodable>(_ type: T.Type, context: APIContext) async throws -> T {
         if let contentType = headers[.contentType], !Self.isJSON(contentType) {
             throw APIError(
@@ -14,6 +17,11 @@ extension Request {
         }
         let buffer = try await body.collect(upTo: context.maxUploadSize)
         guard buffer.readableBytes > 0 else { throw APIError.badRequest("a JSON body is required") }
+        do throws(StrictJSONValidator.Violation) {
+            try StrictJSONValidator.validate(buffer.readableBytesView)
+        } catch {
+            throw APIError.badRequest("the body is not valid JSON: \(error)", field: error.path)
+        }
         do {
             return try context.requestDecoder.decode(T.self, from: Data(buffer.readableBytesView))
         } catch let error as DecodingError {

@@ -12,6 +12,10 @@ public struct ServerEnvironment: Sendable {
     public let approvals: ApprovalQueue?
     public let apiKey: String
     public let allowRemote: Bool
+    /// Host names the API answers besides loopback ones (the `allowed_hosts` setting).
+    public var allowedHosts: [String] = []
+    /// The address the daemon bound (`--host`): a Host it accepts with `allowRemote`.
+    public var boundHost: String?
     public let startedAt: Date
     /// Where the user's AI clients keep their configuration (a sandbox in tests).
     public var clients: ClientEnvironment = .current()

@@ -22,7 +22,7 @@ struct InstallController {
 
     func addRoutes(to group: RouterGroup<APIContext>) {
         group.get("mcp-install/status") { request, _ -> Response in
-            let project = request.uri.queryParameters["project"].map(String.init)
+            let project = try Self.validProject(request.uri.queryParameters["project"].map(String.init))
             let entry = JunctionEntry(command: JunctionExecutable.current())
             let statuses = Client.all.map {
                 Installer.status(of: $0, entry: entry, project: project, environment: environment.clients)
@@ -32,15 +32,18 @@ struct InstallController {
         group.get("mcp-install/{clientId}/preview") { request, context -> Response in
             let parameters = request.uri.queryParameters
             let body = InstallRequest(
-                project: parameters["project"].map(String.init), workspace: parameters["workspace"].map(String.init))
+                project: try Self.validProject(parameters["project"].map(String.init)),
+                workspace: parameters["workspace"].map(String.init))
             return try APIResponse.json(try install(context.parameters.require("clientId"), body, preview: true))
         }
         group.post("mcp-install/{clientId}/install") { request, context -> Response in
-            let body = try await Self.optionalBody(request, context: context)
+            var body = try await Self.optionalBody(request, context: context)
+            body.project = try Self.validProject(body.project)
             return try APIResponse.json(try install(context.parameters.require("clientId"), body, preview: false))
         }
         group.post("mcp-install/{clientId}/uninstall") { request, context -> Response in
-            let body = try await Self.optionalBody(request, context: context)
+            var body = try await Self.optionalBody(request, context: context)
+            body.project = try Self.validProject(body.project)
             let client = try Self.client(context.parameters.require("clientId"))
             let outcome = try Self.mapping { () throws(InstallError) in
                 try Installer.uninstall(
@@ -72,6 +75,30 @@ struct InstallController {
                 entry, into: try InstallTarget(client: client, project: body.project, environment: environment.clients),
                 preview: preview)
         }
+    }
+
+    /// A project folder as the API takes it: an absolute path, without NUL, to a folder that
+    /// exists. The daemon's working directory means nothing to a caller, so a relative path is
+    /// refused rather than resolved against it, and a missing folder is refused rather than
+    /// created: the API writes into folders the user made, never makes them.
+    static func validProject(_ project: String?) throws -> String? {
+        guard let project else { return nil }
+        guard !project.contains("\0") else {
+            throw APIError.badRequest("project must not contain a NUL character", field: "project")
+        }
+        guard project.hasPrefix("/") else {
+            throw APIError.badRequest(
+                "project must be an absolute path to an existing folder (got '\(project)')", field: "project")
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: project, isDirectory: &isDirectory) else {
+            throw APIError.badRequest(
+                "project folder '\(project)' does not exist; create it first", field: "project")
+        }
+        guard isDirectory.boolValue else {
+            throw APIError.badRequest("project '\(project)' is not a folder", field: "project")
+        }
+        return project
     }
 
     private static func client(_ id: String) throws -> Client {

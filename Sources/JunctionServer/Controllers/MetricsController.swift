@@ -44,6 +44,10 @@ struct MetricsController {
                 Double(results.misses)
             ),
             (
+                "junction_sessions_active", "Client sessions open now (MCP clients through the socket or stdio).", [:],
+                Double(environment.engine.activeSessionCount)
+            ),
+            (
                 "junction_event_subscribers", "Open event-feed subscriptions (SSE clients and collectors).", [:],
                 Double(environment.engine.events.subscriberCount)
             ),

@@ -40,7 +40,7 @@ public struct Daemon: Sendable {
     }
 
     public func run() async throws {
-        guard options.allowRemote || AccessMiddleware.isLoopback(options.host.lowercased()) else {
+        guard options.allowRemote || HostPolicy.isLoopback(options.host) else {
             throw DaemonError.remoteNotAllowed(
                 "--host \(options.host) would expose the API beyond this machine; pass --allow-remote to mean it")
         }
@@ -72,7 +72,17 @@ public struct Daemon: Sendable {
         var environment = ServerEnvironment(engine: engine, apiKey: apiKey, allowRemote: options.allowRemote)
         let watchdog = Watchdog(logger: logger)
         environment.watchdog = watchdog
-        let server = Self.httpServer(environment)
+        let http = try await withTaskExecutorPreference(AppDatabase.executor) {
+            try HTTPSettings.read(database: engine.database)
+        }
+        environment.allowedHosts = http.allowedHosts
+        environment.boundHost = options.host
+        let descriptors = FileDescriptorLimit.raise()
+        let connectionCap = FileDescriptorLimit.connectionCap(configured: http.maxConnections, limit: descriptors)
+        let openFiles = descriptors.map(String.init) ?? "unknown"
+        logger.info(
+            "HTTP: \(connectionCap) connection(s) at most, idle ones closed after \(http.idleTimeout); \(openFiles) open files allowed"
+        )
         var port = options.port
         if options.autoStarted, port != 0, junction_tcp_port_free(options.host, Int32(port)) == 0 {
             logger.warning("port \(port) is in use; the daemon takes a free port (see daemon.json or junction ui)")
@@ -87,7 +97,7 @@ public struct Daemon: Sendable {
         let host = options.host
         let publicApp = Application(
             router: buildRouter(environment),
-            server: server,
+            server: Self.httpServer(environment, idleTimeout: http.idleTimeout, connectionCap: connectionCap),
             configuration: .init(address: .hostname(options.host, port: port), serverName: "junction"),
             onServerRunning: { channel in
                 let boundPort = channel.localAddress?.port ?? chosenPort
@@ -101,7 +111,7 @@ public struct Daemon: Sendable {
             logger: logger)
         let socketApp = Application(
             router: buildRouter(environment),
-            server: server,
+            server: Self.httpServer(environment, idleTimeout: http.idleTimeout, connectionCap: connectionCap),
             configuration: .init(address: .unixDomainSocket(path: apiSocket), serverName: "junction"),
             logger: logger)
         let core = DaemonCore(engine: engine, listener: listener, metrics: environment.metrics, logger: logger)
@@ -133,15 +143,16 @@ public struct Daemon: Sendable {
 }
 
 extension Daemon {
-    /// HTTP/1.1 as Hummingbird serves it, with `/api/v1/health` answered on the event loop.
-    static func httpServer(_ environment: ServerEnvironment) -> HTTPServerBuilder {
+    /// HTTP/1.1 as Hummingbird serves it, with a connection cap and idle timeout (each listener
+    /// its own), and `/api/v1/health` answered on the event loop.
+    static func httpServer(
+        _ environment: ServerEnvironment, idleTimeout: Duration, connectionCap: Int
+    ) -> HTTPServerBuilder {
         let startedAt = environment.startedAt
         let watchdog = environment.watchdog
-        return .http1(
-            configuration: .init(
-                additionalChannelHandlers: [
-                    HealthProbeHandler { HealthController.health(startedAt: startedAt, watchdog: watchdog) }
-                ]))
+        return .junction(idleTimeout: idleTimeout, limiter: ConnectionLimiter(maximum: connectionCap)) {
+            HealthProbeHandler { HealthController.health(startedAt: startedAt, watchdog: watchdog) }
+        }
     }
 }
 

@@ -66,7 +66,57 @@ public struct SettingsRepository: Sendable {
                 value.integerValue.map { (1...Int64(Limits.maxSeconds)).contains(Int64($0)) } == true
                     ? nil : "an integer from 1 to \(Limits.maxSeconds)"
             }),
+        Definition(
+            key: "allowed_hosts",
+            summary: "host names the HTTP API answers besides localhost and loopback addresses, "
+                + "comma-separated (read at daemon start)",
+            defaultJSON: #""""#,
+            check: { value in
+                guard let text = value.stringValue, allowedHosts(text) != nil else {
+                    return "a comma-separated list of host names or addresses, e.g. \"devbox.lan,10.0.0.5\""
+                }
+                return nil
+            }),
+        Definition(
+            key: "http_idle_timeout_sec",
+            summary: "seconds an HTTP connection may sit idle or take to send a request's headers "
+                + "before it is closed (read at daemon start)",
+            defaultJSON: "60",
+            check: { value in
+                value.integerValue.map { (1...86_400).contains($0) } == true ? nil : "an integer from 1 to 86400"
+            }),
+        Definition(
+            key: "http_max_connections",
+            summary: "open HTTP connections at most; past it the longest-idle one is closed "
+                + "(read at daemon start; also bounded by the open-file limit)",
+            defaultJSON: "1024",
+            check: { value in
+                value.integerValue.map { (8...1_048_576).contains($0) } == true
+                    ? nil : "an integer from 8 to 1048576"
+            }),
     ]
+
+    /// The names of an `allowed_hosts` value, lowercased; nil when one is not a host name, an
+    /// IPv4 address or a bracketed IPv6 address (with or without a port).
+    public static func allowedHosts(_ text: String) -> [String]? {
+        var names: [String] = []
+        for part in text.split(separator: ",") {
+            let name = part.trimmingCharacters(in: .whitespaces).lowercased()
+            guard !name.isEmpty else { continue }
+            let allowed = name.utf8.allSatisfy { byte in
+                switch byte {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                    UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: ":"),
+                    UInt8(ascii: "["), UInt8(ascii: "]"):
+                    true
+                default: false
+                }
+            }
+            guard allowed else { return nil }
+            names.append(name)
+        }
+        return names
+    }
 
     public static func definition(_ key: String) throws(StoreError) -> Definition {
         guard let definition = definitions.first(where: { $0.key == key }) else {
@@ -188,6 +238,22 @@ public struct SettingsRepository: Sendable {
         let definition = try Self.definition(key)
         try database.write { db in try db.execute(sql: "DELETE FROM settings WHERE key = ?", arguments: [key]) }
         return Value(key: key, json: definition.defaultJSON, isDefault: true)
+    }
+
+    /// A whole-number setting's effective value (its default when the stored one is unreadable).
+    public func integer(_ key: String) throws(StoreError) -> Int {
+        let definition = try Self.definition(key)
+        let value = try get(key)
+        let decoded = try? JSONDecoder().decode(JSONValue.self, from: Data(value.json.utf8))
+        let fallback = try? JSONDecoder().decode(JSONValue.self, from: Data(definition.defaultJSON.utf8))
+        return Int(decoded?.integerValue ?? fallback?.integerValue ?? 0)
+    }
+
+    /// A string setting's effective value ("" when it is not a string).
+    public func string(_ key: String) throws(StoreError) -> String {
+        let value = try get(key)
+        let decoded = try? JSONDecoder().decode(JSONValue.self, from: Data(value.json.utf8))
+        return decoded?.stringValue ?? ""
     }
 
     /// The global default policy (allow on a fresh install).

@@ -22,13 +22,14 @@ final class APIHarness: Sendable {
     let engine: GatewayEngine
     let environment: ServerEnvironment
 
-    init(allowRemote: Bool = false, heavyReads: AdmissionGate? = nil) throws {
+    init(allowRemote: Bool = false, allowedHosts: [String] = [], heavyReads: AdmissionGate? = nil) throws {
         directory = try TemporaryDirectory()
         home = JunctionHome(path: directory.file("home"))
         try home.ensureExists()
         database = try AppDatabase.open(path: home.databasePath)
         engine = try GatewayEngine(home: home, database: database)
         var environment = ServerEnvironment(engine: engine, apiKey: Self.key, allowRemote: allowRemote)
+        environment.allowedHosts = allowedHosts
         if let heavyReads { environment.heavyReads = heavyReads }
         // Client configuration lives in a sandbox: no test touches the real home folder.
         environment.clients = ClientEnvironment(
@@ -37,11 +38,11 @@ final class APIHarness: Sendable {
         self.environment = environment
     }
 
-    /// Runs `body` with a client of the router; requests carry the API key unless `authorized`
-    /// is false.
-    func test(_ body: @Sendable (APIClient) async throws -> Void) async throws {
+    /// Runs `body` with a client of the router (in process, or over a live loopback socket with
+    /// `.live`); requests carry the API key unless `authorized` is false.
+    func test(_ setup: TestingSetup = .router, _ body: @Sendable (APIClient) async throws -> Void) async throws {
         let app = Application(router: buildRouter(environment))
-        try await app.test(.router) { client in
+        try await app.test(setup) { client in
             try await body(APIClient(client: client))
         }
         await engine.shutdown()

@@ -1,0 +1,91 @@
+import HTTPTypes
+import NIOCore
+import NIOEmbedded
+import NIOHTTPTypes
+import Testing
+
+@testable import JunctionServer
+
+@Suite("HTTP connection cap")
+struct ConnectionLimiterTests {
+    enum Outcome: Equatable {
+        case admitted
+        case evicting(ObjectIdentifier)
+        case refused
+    }
+
+    static func outcome(_ admission: ConnectionLimiter.Admission) -> Outcome {
+        switch admission {
+        case .admitted(let victim?): .evicting(ObjectIdentifier(victim))
+        case .admitted(nil): .admitted
+        case .refused: .refused
+        }
+    }
+
+    @Test("past the cap the longest-idle connection makes room; busy ones are kept")
+    func evictsLongestIdle() {
+        let limiter = ConnectionLimiter(maximum: 2)
+        let a = EmbeddedChannel()
+        let b = EmbeddedChannel()
+        let c = EmbeddedChannel()
+        let d = EmbeddedChannel()
+        #expect(Self.outcome(limiter.opened(a)) == .admitted)
+        #expect(Self.outcome(limiter.opened(b)) == .admitted)
+        limiter.requestStarted(a)
+        // a is older but serving a request: b goes.
+        #expect(Self.outcome(limiter.opened(c)) == .evicting(ObjectIdentifier(b)))
+        #expect(limiter.count == 2)
+        limiter.responseFinished(a)
+        // a finished after c opened: c has been idle longer.
+        #expect(Self.outcome(limiter.opened(d)) == .evicting(ObjectIdentifier(c)))
+        #expect(limiter.shed.evicted == 2)
+    }
+
+    @Test("when every connection is busy the newcomer is refused; a close frees a place")
+    func refusesWhenAllBusy() {
+        let limiter = ConnectionLimiter(maximum: 2)
+        let a = EmbeddedChannel()
+        let b = EmbeddedChannel()
+        _ = limiter.opened(a)
+        _ = limiter.opened(b)
+        limiter.requestStarted(a)
+        limiter.requestStarted(b)
+        #expect(Self.outcome(limiter.opened(EmbeddedChannel())) == .refused)
+        #expect(limiter.shed.refused == 1)
+        limiter.closed(a)
+        #expect(limiter.count == 1)
+        #expect(Self.outcome(limiter.opened(EmbeddedChannel())) == .admitted)
+        // A victim's own close, arriving later, changes nothing.
+        limiter.closed(a)
+        #expect(limiter.count == 2)
+    }
+
+    @Test("the pipeline handler registers, tracks requests and forgets the connection")
+    func handlerTracksTheConnection() throws {
+        let limiter = ConnectionLimiter(maximum: 1)
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(ConnectionTrackingHandler(limiter: limiter))
+        #expect(limiter.count == 1)
+        let head = HTTPRequest(method: .get, scheme: "http", authority: "localhost", path: "/")
+        try channel.writeInbound(HTTPRequestPart.head(head))
+        // Busy: a second connection is refused rather than evicting this one.
+        #expect(Self.outcome(limiter.opened(EmbeddedChannel())) == .refused)
+        try channel.writeOutbound(HTTPResponsePart.end(nil))
+        let other = EmbeddedChannel()
+        #expect(Self.outcome(limiter.opened(other)) == .evicting(ObjectIdentifier(channel)))
+        limiter.closed(other)
+        _ = try channel.finish()
+        #expect(limiter.count == 0)
+    }
+
+    @Test("the cap keeps half the open-file limit for everything else")
+    func capFollowsTheDescriptorLimit() {
+        #expect(FileDescriptorLimit.connectionCap(configured: 1024, limit: 1_048_576) == 1024)
+        #expect(FileDescriptorLimit.connectionCap(configured: 1024, limit: 1024) == 512)
+        #expect(FileDescriptorLimit.connectionCap(configured: 1024, limit: 10) == 8)
+        #expect(FileDescriptorLimit.connectionCap(configured: 50, limit: nil) == 50)
+        let before = FileDescriptorLimit.current ?? 0
+        let raised = FileDescriptorLimit.raise() ?? 0
+        #expect(raised >= before)
+    }
+}
