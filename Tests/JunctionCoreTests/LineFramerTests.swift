@@ -80,4 +80,62 @@ struct LineFramerTests {
         #expect(small.finish() == .oversized(8))
         #expect(small.append(Array("ok\n".utf8)) == [line("ok")])
     }
+
+    @Test("a line of whitespace alone is skipped like an empty one")
+    func whitespaceLines() {
+        var framer = LineFramer()
+        #expect(framer.append(Array("  \n\t\r\n \t \r\n{}\n   ".utf8)) == [line("{}")])
+        #expect(framer.finish() == nil)
+        // Whitespace around a message is the message's business (JSON allows it).
+        #expect(framer.append(Array("  {} \n".utf8)) == [line("  {} ")])
+    }
+
+    @Test("with context kept, an oversized line reports its first and last bytes")
+    func oversizedContext() {
+        var framer = LineFramer(maxLineBytes: 10, oversizedContextBytes: 4)
+        var frames: [LineFramer.Frame] = []
+        let big = Array("HEAD-the-long-middle-TAIL".utf8)
+        for start in stride(from: 0, to: big.count, by: 3) {
+            frames += framer.append(big[start..<min(start + 3, big.count)])
+        }
+        frames += framer.append(Array("\nok\n".utf8))
+        #expect(frames == [.oversized(big.count, head: Array("HEAD".utf8), tail: Array("TAIL".utf8)), line("ok")])
+        // In one chunk, and when it ends the stream.
+        #expect(framer.append(Array("0123456789AB".utf8)).isEmpty)
+        #expect(framer.finish() == .oversized(12, head: Array("0123".utf8), tail: Array("89AB".utf8)))
+    }
+
+    @Test("a 40 MB line fed in 64 KiB chunks comes out whole, in time linear in its size")
+    func largeLineIsLinear() throws {
+        let chunk = 64 * 1024
+        var timings: [(megabytes: Int, seconds: Double)] = []
+        for megabytes in [10, 20, 40] {
+            let size = megabytes * 1_000_000
+            var line = [UInt8](repeating: UInt8(ascii: "x"), count: size)
+            line[0] = UInt8(ascii: "{")
+            line[size - 1] = UInt8(ascii: "}")
+            line.append(0x0A)
+            var framer = LineFramer()
+            var frames: [LineFramer.Frame] = []
+            let started = ContinuousClock.now
+            line.withUnsafeBufferPointer { buffer in
+                for start in stride(from: 0, to: buffer.count, by: chunk) {
+                    frames += framer.append(buffer[start..<min(start + chunk, buffer.count)])
+                }
+            }
+            let elapsed = ContinuousClock.now - started
+            #expect(frames.count == 1)
+            guard case .line(let framed) = frames.first else {
+                Issue.record("no line came out")
+                return
+            }
+            #expect(framed.count == size && framed.first == UInt8(ascii: "{") && framed.last == UInt8(ascii: "}"))
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            timings.append((megabytes, seconds))
+        }
+        // A measurement to read, not a timed assertion: a quadratic framer shows 4x per doubling.
+        print(
+            "LineFramer, one line in 64 KiB chunks: "
+                + timings.map { "\($0.megabytes) MB \(String(format: "%.3f", $0.seconds)) s" }.joined(separator: ", "))
+    }
 }

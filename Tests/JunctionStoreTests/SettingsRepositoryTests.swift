@@ -14,7 +14,7 @@ struct SettingsRepositoryTests {
 
     static let known = [
         "default_policy", "max_message_bytes", "log_level", "audit_retention_days", "read_only_cache_ttl_sec",
-        "approval_timeout_sec",
+        "approval_timeout_sec", "startup_timeout_sec", "audit_max_payload_bytes",
     ]
 
     @Test("a fresh database has every setting at its default")
@@ -29,6 +29,8 @@ struct SettingsRepositoryTests {
         #expect(values["audit_retention_days"] == "30")
         #expect(values["approval_timeout_sec"] == "300")
         #expect(values["read_only_cache_ttl_sec"] == "5")
+        #expect(values["startup_timeout_sec"] == "30")
+        #expect(values["audit_max_payload_bytes"] == "65536")
         #expect(try store.settings.get("log_level") == .init(key: "log_level", json: #""info""#, isDefault: true))
     }
 
@@ -81,6 +83,11 @@ struct SettingsRepositoryTests {
         ("audit_retention_days", "true"),
         ("approval_timeout_sec", "0"),
         ("approval_timeout_sec", "[300]"),
+        ("startup_timeout_sec", "0"),
+        ("startup_timeout_sec", "604801"),
+        ("startup_timeout_sec", #""30""#),
+        ("audit_max_payload_bytes", "1023"),
+        ("audit_max_payload_bytes", "4294967296"),
     ]
 
     @Test("values of the wrong type or range are refused and nothing is stored", arguments: refused)
@@ -100,6 +107,8 @@ struct SettingsRepositoryTests {
         ("max_message_bytes", "1024"),
         ("audit_retention_days", "0"),
         ("approval_timeout_sec", "1"),
+        ("startup_timeout_sec", "5"),
+        ("audit_max_payload_bytes", "1024"),
         ("log_level", #""trace""#),
     ]
 

@@ -98,8 +98,8 @@ public struct JSONRPCMessage: Sendable, CustomStringConvertible {
         }
     }
 
-    /// Parses one line. Malformed JSON → -32700; a batch or anything not a request, notification
-    /// or response → -32600.
+    /// Parses one line. Malformed JSON → -32700; a batch, a request with a null id, or anything
+    /// not a request, notification or response → -32600.
     public static func parse(_ line: [UInt8]) -> Result<JSONRPCMessage, ParseFailure> {
         let value: RawJSON
         do {
@@ -146,6 +146,9 @@ public struct JSONRPCMessage: Sendable, CustomStringConvertible {
             if let params = message.params, !(params.isObject || params.isArray) {
                 return invalid("params must be an object or an array")
             }
+            // A request must be answerable: `"id": null` is what a response to an unreadable
+            // message carries, so a request bearing it could never be told apart.
+            if message.id?.isNull == true { return invalid("a request's id must not be null") }
             message.kind = message.id == nil ? .notification : .request
             return .success(message)
         }

@@ -201,6 +201,29 @@ struct JSONScanner {
         return nil
     }
 
+    /// The value of the top-level member `key` of an object whose bytes may be cut short: members
+    /// are read in order, and nil comes back when the input ends (or turns invalid) before a
+    /// member named `key` is complete. A number the input ends in may be cut, so it never counts.
+    mutating func leadingMember(named key: String) -> RawJSON? {
+        lexer.skipWhitespace()
+        guard lexer.current == UInt8(ascii: "{") else { return nil }
+        lexer.position += 1
+        while true {
+            lexer.skipWhitespace()
+            guard lexer.current == UInt8(ascii: "\""), let name = try? decodeString() else { return nil }
+            lexer.skipWhitespace()
+            guard lexer.current == UInt8(ascii: ":") else { return nil }
+            lexer.position += 1
+            lexer.skipWhitespace()
+            let start = lexer.position
+            guard (try? skipValue(depth: 1)) != nil, !lexer.isAtEnd else { return nil }
+            if name == key { return RawJSON(trusted: Array(input[start..<lexer.position])) }
+            lexer.skipWhitespace()
+            guard lexer.current == UInt8(ascii: ",") else { return nil }
+            lexer.position += 1
+        }
+    }
+
     /// Elements of the array at `index`, as raw slices.
     mutating func arrayElements() throws(JSONScanError) -> [RawJSON] {
         lexer.skipWhitespace()
