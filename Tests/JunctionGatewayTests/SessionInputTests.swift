@@ -71,7 +71,12 @@ struct SessionInputTests {
             }
             #expect(answered.result?["structuredContent"] != nil, "the first request is the one answered")
             // Once answered, the id may be used again.
-            #expect(try await client.request("ping", id: "7").kind == .response)
+            let again = client.transcript.count
+            client.send(client.requestLine("ping", id: "7"))
+            let pong = try await client.transcript.first("the second ping's answer", since: again) {
+                $0.id == RawJSON(integer: 7)
+            }
+            #expect(pong.kind == .response)
         }
     }
 
@@ -124,7 +129,7 @@ struct SessionInputTests {
             // The fake is catalogued (as after any earlier run); the hanging server never was.
             let warm = gateway.client()
             try await warm.initialize()
-            _ = try await warm.request("tools/list", id: "warm")
+            _ = try await warm.request("tools/list", id: #""warm""#)
             try await waitUntil("the fake's catalog is stored") {
                 gateway.engine.storedCatalog(of: gateway.fake.id) != nil
             }

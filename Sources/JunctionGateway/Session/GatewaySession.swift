@@ -80,7 +80,7 @@ public final class GatewaySession: Sendable {
     /// Handles one framed line from the client.
     public func receive(_ frame: LineFramer.Frame) {
         switch frame {
-        case .oversized(let size):
+        case .oversized(let size, _, _):
             send(
                 .errorResponse(
                     id: nil, code: JSONRPCErrorCode.messageTooLarge,
