@@ -109,7 +109,9 @@ struct FramingFuzzTests {
         switch pick {
         case 0: return "null"
         case 1: return Bool.random(using: &random) ? "true" : "false"
-        case 2: return ["0", "-1", "3.25e-7", "123456789012345678901234567890", "1E400"].randomElement(using: &random) ?? "0"
+        case 2:
+            return ["0", "-1", "3.25e-7", "123456789012345678901234567890", "1E400"].randomElement(using: &random)
+                ?? "0"
         case 3: return #""caf\u00e9 \"q\" \\ \ud83d\ude00""#
         case 4: return #""plain text""#
         case 5:
@@ -137,7 +139,9 @@ struct FramingFuzzTests {
         case 4: out = Array(out[..<at])
         case 5:
             let depth = [10, 511, 513, 2_000].randomElement(using: &random) ?? 10
-            out = Array(repeating: UInt8(ascii: "["), count: depth) + out + Array(repeating: UInt8(ascii: "]"), count: depth)
+            out =
+                Array(repeating: UInt8(ascii: "["), count: depth) + out
+                + Array(repeating: UInt8(ascii: "]"), count: depth)
         case 6: out.insert(contentsOf: [0xFF, 0xC3], at: at)
         case 7: out = Array(#"{"jsonrpc":"2.0","id":1,"id":null,"#.utf8) + out.dropFirst()
         default: out.insert(contentsOf: Array(" \r\t".utf8), at: at)

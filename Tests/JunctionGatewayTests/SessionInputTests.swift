@@ -40,10 +40,12 @@ struct SessionInputTests {
         try await withGateway { gateway in
             let client = gateway.client()
             try await client.initialize()
-            let none = try await client.request("tools/call", id: "1", params: #"{"name":"fake__echo","arguments":null}"#)
+            let none = try await client.request(
+                "tools/call", id: "1", params: #"{"name":"fake__echo","arguments":null}"#)
             #expect(none.kind == .response)
             for (method, params) in [
-                ("prompts/get", #"{"name":["fake__greet"]}"#), ("prompts/get", #"{"name":"fake__greet","arguments":[]}"#),
+                ("prompts/get", #"{"name":["fake__greet"]}"#),
+                ("prompts/get", #"{"name":"fake__greet","arguments":[]}"#),
                 ("resources/read", #"{"uri":5}"#), ("resources/read", #"{}"#), ("tools/list", #"{"cursor":3}"#),
                 ("tools/list", "[]"),
             ] {
@@ -123,7 +125,8 @@ struct SessionInputTests {
 
     @Test("a server hanging in initialize does not hold tools/list: the others are listed at once")
     func hangingServerDoesNotStallListing() async throws {
-        let hanging = Downstream(name: "hang", command: FakeServer.command, args: ["-c", "import time; time.sleep(600)"])
+        let hanging = Downstream(
+            name: "hang", command: FakeServer.command, args: ["-c", "import time; time.sleep(600)"])
         try await withGateway(extraServers: [hanging]) { gateway in
             gateway.engine.uncataloguedListingPatience = .milliseconds(1500)
             // The fake is catalogued (as after any earlier run); the hanging server never was.
