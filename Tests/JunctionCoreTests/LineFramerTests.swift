@@ -1,3 +1,4 @@
+import Foundation
 import JunctionCore
 import Testing
 
@@ -105,16 +106,16 @@ struct LineFramerTests {
         #expect(framer.finish() == .oversized(12, head: Array("0123".utf8), tail: Array("89AB".utf8)))
     }
 
-    @Test("a 40 MB line fed in 64 KiB chunks comes out whole, in time linear in its size")
+    @Test("a 40 MB answer fed in 64 KiB chunks comes out whole, in time linear in its size")
     func largeLineIsLinear() throws {
         let chunk = 64 * 1024
-        var timings: [(megabytes: Int, seconds: Double)] = []
+        var timings: [String] = []
         for megabytes in [10, 20, 40] {
-            let size = megabytes * 1_000_000
-            var line = [UInt8](repeating: UInt8(ascii: "x"), count: size)
-            line[0] = UInt8(ascii: "{")
-            line[size - 1] = UInt8(ascii: "}")
-            line.append(0x0A)
+            // A tools/call answer as a server writes it: one text content of `megabytes` MB.
+            let text = [UInt8](repeating: UInt8(ascii: "x"), count: megabytes * 1_000_000)
+            let line =
+                Array(#"{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":""#.utf8) + text
+                + Array(#""}],"isError":false}}"#.utf8) + [0x0A]
             var framer = LineFramer()
             var frames: [LineFramer.Frame] = []
             let started = ContinuousClock.now
@@ -123,19 +124,30 @@ struct LineFramerTests {
                     frames += framer.append(buffer[start..<min(start + chunk, buffer.count)])
                 }
             }
-            let elapsed = ContinuousClock.now - started
+            let framed = ContinuousClock.now
             #expect(frames.count == 1)
-            guard case .line(let framed) = frames.first else {
+            guard case .line(let whole) = frames.first else {
                 Issue.record("no line came out")
                 return
             }
-            #expect(framed.count == size && framed.first == UInt8(ascii: "{") && framed.last == UInt8(ascii: "}"))
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            timings.append((megabytes, seconds))
+            #expect(whole.count == line.count - 1)
+            // What a session then does with it: read the envelope, look at isError, answer it.
+            let message = try JSONRPCMessage.parse(whole).get()
+            #expect(message.result?["isError"]?.boolValue == false)
+            var answer = message
+            answer.id = RawJSON(string: "client-id")
+            #expect(answer.encoded().count == whole.count + 10)
+            let answered = ContinuousClock.now
+            timings.append(
+                "\(megabytes) MB: framed \(Self.seconds(framed - started)) s, read and re-encoded "
+                    + "\(Self.seconds(answered - framed)) s")
         }
-        // A measurement to read, not a timed assertion: a quadratic framer shows 4x per doubling.
-        print(
-            "LineFramer, one line in 64 KiB chunks: "
-                + timings.map { "\($0.megabytes) MB \(String(format: "%.3f", $0.seconds)) s" }.joined(separator: ", "))
+        // A measurement to read, not a timed assertion: quadratic work shows 4x per doubling.
+        print("Large answer (64 KiB chunks): " + timings.joined(separator: "; "))
+    }
+
+    private static func seconds(_ duration: Duration) -> String {
+        String(
+            format: "%.3f", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
     }
 }
