@@ -2100,6 +2100,8 @@ enum EmbeddedOpenAPI {
             - audit_retention_days
             - read_only_cache_ttl_sec
             - approval_timeout_sec
+            - startup_timeout_sec
+            - audit_max_payload_bytes
           properties:
             default_policy:
               $ref: "#/components/schemas/Policy"
@@ -2121,6 +2123,16 @@ enum EmbeddedOpenAPI {
               type: integer
               minimum: 1
               description: Seconds a parked call waits for a decision when its rule sets none.
+            startup_timeout_sec:
+              type: integer
+              minimum: 1
+              maximum: 604800
+              description: Seconds a server may take to start (initialize and discovery) before it counts as failed.
+            audit_max_payload_bytes:
+              type: integer
+              minimum: 1024
+              maximum: 2147483647
+              description: Largest call arguments stored whole in an audit record; longer ones are cut, with a marker.
           additionalProperties: false
         LogLevel:
           type: string
@@ -2138,6 +2150,8 @@ enum EmbeddedOpenAPI {
                 - audit_retention_days
                 - read_only_cache_ttl_sec
                 - approval_timeout_sec
+                - startup_timeout_sec
+                - audit_max_payload_bytes
             value: { $ref: "#/components/schemas/AnyJSON" }
             default: { $ref: "#/components/schemas/AnyJSON" }
             source:
@@ -2160,6 +2174,8 @@ enum EmbeddedOpenAPI {
             audit_retention_days: { type: integer, minimum: 0 }
             read_only_cache_ttl_sec: { type: integer, minimum: 0 }
             approval_timeout_sec: { type: integer, minimum: 1 }
+            startup_timeout_sec: { type: integer, minimum: 1, maximum: 604800 }
+            audit_max_payload_bytes: { type: integer, minimum: 1024, maximum: 2147483647 }
           additionalProperties: false
 
         CacheStats:
