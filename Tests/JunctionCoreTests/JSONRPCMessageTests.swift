@@ -109,6 +109,7 @@ struct JSONRPCMessageTests {
             (#"{"jsonrpc":"2.0","id":{"a":1},"method":"m"}"#, "id must be a string or a number", nil),
             (#"{"jsonrpc":"2.0","id":[1],"method":"m"}"#, "id must be a string or a number", nil),
             (#"{"jsonrpc":"2.0","id":true,"result":{}}"#, "id must be a string or a number", nil),
+            (#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#, "a request's id must not be null", "null"),
         ] as [(String, String, String?)])
     func invalidRequests(text: String, why: String, id: String?) throws {
         let failure = try #require(parseFailure(text))

@@ -1,3 +1,4 @@
+import Foundation
 import JunctionCore
 import Testing
 
@@ -79,5 +80,74 @@ struct LineFramerTests {
         #expect(small.append(Array("too long".utf8)).isEmpty)
         #expect(small.finish() == .oversized(8))
         #expect(small.append(Array("ok\n".utf8)) == [line("ok")])
+    }
+
+    @Test("a line of whitespace alone is skipped like an empty one")
+    func whitespaceLines() {
+        var framer = LineFramer()
+        #expect(framer.append(Array("  \n\t\r\n \t \r\n{}\n   ".utf8)) == [line("{}")])
+        #expect(framer.finish() == nil)
+        // Whitespace around a message is the message's business (JSON allows it).
+        #expect(framer.append(Array("  {} \n".utf8)) == [line("  {} ")])
+    }
+
+    @Test("with context kept, an oversized line reports its first and last bytes")
+    func oversizedContext() {
+        var framer = LineFramer(maxLineBytes: 10, oversizedContextBytes: 4)
+        var frames: [LineFramer.Frame] = []
+        let big = Array("HEAD-the-long-middle-TAIL".utf8)
+        for start in stride(from: 0, to: big.count, by: 3) {
+            frames += framer.append(big[start..<min(start + 3, big.count)])
+        }
+        frames += framer.append(Array("\nok\n".utf8))
+        #expect(frames == [.oversized(big.count, head: Array("HEAD".utf8), tail: Array("TAIL".utf8)), line("ok")])
+        // In one chunk, and when it ends the stream.
+        #expect(framer.append(Array("0123456789AB".utf8)).isEmpty)
+        #expect(framer.finish() == .oversized(12, head: Array("0123".utf8), tail: Array("89AB".utf8)))
+    }
+
+    @Test("a 40 MB answer fed in 64 KiB chunks comes out whole, in time linear in its size")
+    func largeLineIsLinear() throws {
+        let chunk = 64 * 1024
+        var timings: [String] = []
+        for megabytes in [10, 20, 40] {
+            // A tools/call answer as a server writes it: one text content of `megabytes` MB.
+            let text = [UInt8](repeating: UInt8(ascii: "x"), count: megabytes * 1_000_000)
+            let line =
+                Array(#"{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":""#.utf8) + text
+                + Array(#""}],"isError":false}}"#.utf8) + [0x0A]
+            var framer = LineFramer()
+            var frames: [LineFramer.Frame] = []
+            let started = ContinuousClock.now
+            line.withUnsafeBufferPointer { buffer in
+                for start in stride(from: 0, to: buffer.count, by: chunk) {
+                    frames += framer.append(buffer[start..<min(start + chunk, buffer.count)])
+                }
+            }
+            let framed = ContinuousClock.now
+            #expect(frames.count == 1)
+            guard case .line(let whole) = frames.first else {
+                Issue.record("no line came out")
+                return
+            }
+            #expect(whole.count == line.count - 1)
+            // What a session then does with it: read the envelope, look at isError, answer it.
+            let message = try JSONRPCMessage.parse(whole).get()
+            #expect(message.result?["isError"]?.boolValue == false)
+            var answer = message
+            answer.id = RawJSON(string: "client-id")
+            #expect(answer.encoded().count == whole.count + 10)
+            let answered = ContinuousClock.now
+            timings.append(
+                "\(megabytes) MB: framed \(Self.seconds(framed - started)) s, read and re-encoded "
+                    + "\(Self.seconds(answered - framed)) s")
+        }
+        // A measurement to read, not a timed assertion: quadratic work shows 4x per doubling.
+        print("Large answer (64 KiB chunks): " + timings.joined(separator: "; "))
+    }
+
+    private static func seconds(_ duration: Duration) -> String {
+        String(
+            format: "%.3f", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
     }
 }

@@ -15,6 +15,7 @@ struct SettingsRepositoryTests {
     static let known = [
         "default_policy", "max_message_bytes", "log_level", "audit_retention_days", "read_only_cache_ttl_sec",
         "approval_timeout_sec", "allowed_hosts", "http_idle_timeout_sec", "http_max_connections",
+        "approval_timeout_sec", "startup_timeout_sec", "audit_max_payload_bytes",
     ]
 
     @Test("a fresh database has every setting at its default")
@@ -32,6 +33,8 @@ struct SettingsRepositoryTests {
         #expect(values["allowed_hosts"] == #""""#)
         #expect(values["http_idle_timeout_sec"] == "60")
         #expect(values["http_max_connections"] == "1024")
+        #expect(values["startup_timeout_sec"] == "30")
+        #expect(values["audit_max_payload_bytes"] == "65536")
         #expect(try store.settings.get("log_level") == .init(key: "log_level", json: #""info""#, isDefault: true))
     }
 
@@ -91,6 +94,11 @@ struct SettingsRepositoryTests {
         ("http_idle_timeout_sec", "86401"),
         ("http_max_connections", "7"),
         ("http_max_connections", #""many""#),
+        ("startup_timeout_sec", "0"),
+        ("startup_timeout_sec", "604801"),
+        ("startup_timeout_sec", #""30""#),
+        ("audit_max_payload_bytes", "1023"),
+        ("audit_max_payload_bytes", "4294967296"),
     ]
 
     @Test("values of the wrong type or range are refused and nothing is stored", arguments: refused)
@@ -110,6 +118,8 @@ struct SettingsRepositoryTests {
         ("max_message_bytes", "1024"),
         ("audit_retention_days", "0"),
         ("approval_timeout_sec", "1"),
+        ("startup_timeout_sec", "5"),
+        ("audit_max_payload_bytes", "1024"),
         ("log_level", #""trace""#),
         ("allowed_hosts", #""devbox.lan, 10.0.0.5,[::1]:8080""#),
         ("http_idle_timeout_sec", "1"),

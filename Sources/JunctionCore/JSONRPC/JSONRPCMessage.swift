@@ -98,24 +98,35 @@ public struct JSONRPCMessage: Sendable, CustomStringConvertible {
         }
     }
 
-    /// Parses one line. Malformed JSON → -32700; a batch or anything not a request, notification
-    /// or response → -32600.
+    /// Parses one line. Malformed JSON → -32700; a batch, a request with a null id, or anything
+    /// not a request, notification or response → -32600.
     public static func parse(_ line: [UInt8]) -> Result<JSONRPCMessage, ParseFailure> {
-        let value: RawJSON
+        // An object (every message) is validated and split into its members in one pass: a
+        // 40 MB answer is read once, not validated first and then read again.
+        let members: [(key: String, value: RawJSON)]
         do {
-            value = try RawJSON(validating: line)
+            let object = try JSONScanner.scanning(line) {
+                scanner throws(JSONScanError) -> [(key: String, value: RawJSON)]? in
+                scanner.skipWhitespace()
+                guard scanner.current == UInt8(ascii: "{") else { return nil }
+                let members = try scanner.objectMembers()
+                scanner.skipWhitespace()
+                guard scanner.isAtEnd else { throw scanner.error("unexpected data after the JSON value") }
+                return members
+            }
+            if let object {
+                members = object
+            } else {
+                let value = try RawJSON(validating: line)
+                return .failure(
+                    ParseFailure(
+                        code: JSONRPCErrorCode.invalidRequest,
+                        message: value.isArray
+                            ? "Invalid Request: JSON-RPC batches are not supported by MCP"
+                            : "Invalid Request: expected a JSON object"))
+            }
         } catch {
             return .failure(ParseFailure(code: JSONRPCErrorCode.parseError, message: "Parse error: \(error)"))
-        }
-        if value.isArray {
-            return .failure(
-                ParseFailure(
-                    code: JSONRPCErrorCode.invalidRequest,
-                    message: "Invalid Request: JSON-RPC batches are not supported by MCP"))
-        }
-        guard let members = value.members else {
-            return .failure(
-                ParseFailure(code: JSONRPCErrorCode.invalidRequest, message: "Invalid Request: expected a JSON object"))
         }
         var message = JSONRPCMessage(kind: .notification)
         var version: RawJSON?
@@ -146,6 +157,9 @@ public struct JSONRPCMessage: Sendable, CustomStringConvertible {
             if let params = message.params, !(params.isObject || params.isArray) {
                 return invalid("params must be an object or an array")
             }
+            // A request must be answerable: `"id": null` is what a response to an unreadable
+            // message carries, so a request bearing it could never be told apart.
+            if message.id?.isNull == true { return invalid("a request's id must not be null") }
             message.kind = message.id == nil ? .notification : .request
             return .success(message)
         }

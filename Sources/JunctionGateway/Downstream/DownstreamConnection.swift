@@ -1,5 +1,6 @@
 import Foundation
 import JunctionCore
+import Logging
 import Synchronization
 
 /// A JSON-RPC client over one downstream process.
@@ -46,6 +47,9 @@ final class DownstreamConnection: Sendable {
 
     let server: String
     let stderr: StderrLog
+    let maxMessageBytes: Int
+    private static let oversizedContextBytes = 1024
+    private static let logger = Logger(label: "junction.downstream")
     private let handlers: Handlers
     private let state: Mutex<State>
     private let child: Mutex<ChildProcess?>
@@ -59,12 +63,18 @@ final class DownstreamConnection: Sendable {
         cwd: String?,
         logPath: String?,
         maxMessageBytes: Int,
+        secretValues: [String] = [],
         handlers: Handlers
     ) throws {
         self.server = server
         self.handlers = handlers
-        self.stderr = StderrLog(logPath: logPath)
-        self.state = Mutex(State(framer: LineFramer(maxLineBytes: maxMessageBytes)))
+        self.maxMessageBytes = maxMessageBytes
+        self.stderr = StderrLog(logPath: logPath, secretValues: secretValues)
+        // The ends of a dropped message are kept to find which request it answered.
+        self.state = Mutex(
+            State(
+                framer: LineFramer(
+                    maxLineBytes: maxMessageBytes, oversizedContextBytes: Self.oversizedContextBytes)))
         self.child = Mutex(nil)
         self.watchdog = Mutex(nil)
         let process = try ChildProcess(
@@ -200,10 +210,38 @@ final class DownstreamConnection: Sendable {
             switch frame {
             case .line(let line):
                 handle(line)
-            case .oversized(let size):
-                stderr.append(Array("[junction] dropped a \(size)-byte message over the size limit\n".utf8))
+            case .oversized(let size, let head, let tail):
+                dropped(size: size, head: head, tail: tail)
             }
         }
+    }
+
+    /// A message over the size limit was dropped: the request it answered (named by the id in
+    /// its first or last bytes, else the only one pending) fails now rather than at its deadline.
+    private func dropped(size: Int, head: [UInt8], tail: [UInt8]) {
+        let id = Self.responseId(head: head, tail: tail)
+        let error = DownstreamError.messageTooLarge(server: server, bytes: size, limit: maxMessageBytes)
+        let pending = state.withLock { state -> Pending? in
+            if let id { return state.pending.removeValue(forKey: id) }
+            guard state.pending.count == 1, let only = state.pending.first else { return nil }
+            return state.pending.removeValue(forKey: only.key)
+        }
+        let outcome = pending == nil ? "no pending request could be matched" : "the request it answered failed"
+        stderr.append(Array("[junction] \(error.description); \(outcome)\n".utf8))
+        Self.logger.warning(
+            "dropped an oversized message",
+            metadata: [
+                "junction.downstream": "\(server)", "bytes": "\(size)", "limit": "\(maxMessageBytes)",
+                "request": "\(id.map(String.init) ?? "unknown")",
+            ])
+        pending?.continuation.resume(throwing: error)
+    }
+
+    /// The integer `id` of a JSON-RPC response from its first bytes (`{"jsonrpc":"2.0","id":7,…`,
+    /// members read in order until one runs past the bytes kept) or its last (`…,"id":7}`).
+    static func responseId(head: [UInt8], tail: [UInt8]) -> Int? {
+        if let id = PartialObject.integerMember("id", inPrefix: head) { return id }
+        return PartialObject.integerMember("id", inSuffix: tail)
     }
 
     private func handle(_ line: [UInt8]) {

@@ -11,6 +11,8 @@ public enum DownstreamError: Error, Sendable, CustomStringConvertible {
     /// The server answered a request Junction made of it with a JSON-RPC error (a subscription it
     /// refused); `code` and `message` are the server's.
     case rejected(server: String, method: String, code: Int, message: String)
+    /// The server's answer was longer than the message size limit; it was dropped unread.
+    case messageTooLarge(server: String, bytes: Int, limit: Int)
 
     public var description: String {
         switch self {
@@ -25,6 +27,9 @@ public enum DownstreamError: Error, Sendable, CustomStringConvertible {
             return "server '\(server)' broke the protocol: \(reason)"
         case .rejected(let server, let method, _, let message):
             return "server '\(server)' refused \(method): \(message)"
+        case .messageTooLarge(let server, let bytes, let limit):
+            return "server '\(server)' answered with a message of \(bytes) bytes, over the limit of \(limit) bytes "
+                + "(setting max_message_bytes); the answer was dropped"
         }
     }
 
@@ -36,6 +41,7 @@ public enum DownstreamError: Error, Sendable, CustomStringConvertible {
         case .cancelled: JSONRPCErrorCode.requestCancelled
         case .protocolError: JSONRPCErrorCode.internalError
         case .rejected(_, _, let code, _): code
+        case .messageTooLarge: JSONRPCErrorCode.messageTooLarge
         }
     }
 }

@@ -79,7 +79,7 @@ public actor DownstreamPool {
 
     private let home: JunctionHome
     private let secrets: @Sendable (String) throws -> AuthScopeRepository.Secrets
-    let options: Options
+    private(set) var options: Options
     private var hooks = Hooks()
     /// Running instances. Changed only on the actor; also read without it (`readyInstance`) so a
     /// call to a server already running costs no actor hop.
@@ -111,6 +111,12 @@ public actor DownstreamPool {
 
     public func setHooks(_ hooks: Hooks) {
         self.hooks = hooks
+    }
+
+    /// Longest a server may take to start (handshake and discovery); starts already under way
+    /// keep the timeout they began with. Setting `startup_timeout_sec`.
+    public func setStartupTimeout(_ timeout: Duration) {
+        options.startupTimeout = timeout
     }
 
     /// The running instance for a key, starting it (once, however many callers ask) if needed.
@@ -264,9 +270,13 @@ public actor DownstreamPool {
         }
         var environment = Self.baseEnvironment()
         environment.merge(downstream.env) { _, new in new }
+        // What the server is given as secrets is hidden wherever its stderr is quoted.
+        var secretValues: [String] = []
         if let scopeId = key.authScopeId {
             do {
-                environment.merge(try secrets(scopeId).env) { _, new in new }
+                let scopeSecrets = try secrets(scopeId)
+                environment.merge(scopeSecrets.env) { _, new in new }
+                secretValues = Array(scopeSecrets.env.values) + Array(scopeSecrets.headers.values)
             } catch {
                 throw DownstreamError.unavailable(
                     server: downstream.name, reason: "its auth scope cannot be opened: \(error)", stderr: [])
@@ -299,7 +309,7 @@ public actor DownstreamPool {
                 server: downstream.name, command: command, arguments: downstream.args, environment: environment,
                 cwd: downstream.cwd,
                 logPath: (home.logsPath as NSString).appendingPathComponent("\(downstream.name).log"),
-                maxMessageBytes: options.maxMessageBytes, handlers: handlers)
+                maxMessageBytes: options.maxMessageBytes, secretValues: secretValues, handlers: handlers)
         }
         var connection: DownstreamConnection
         do {

@@ -84,15 +84,37 @@ public final class GatewayEngine: Sendable {
         if let limit = try? SettingsRepository(database).get("max_message_bytes").json, let bytes = Int(limit) {
             options.maxMessageBytes = bytes
         }
+        if let startup = Self.startupTimeout(database) { options.startupTimeout = startup }
         self.pool = DownstreamPool(home: home, options: options, secrets: { try scopes.secrets(of: $0) })
         reloadSettings()
     }
 
     private func reloadSettings() {
-        if let json = try? SettingsRepository(database).get("read_only_cache_ttl_sec").json, let ttl = Int(json) {
+        let settings = SettingsRepository(database)
+        if let json = try? settings.get("read_only_cache_ttl_sec").json, let ttl = Int(json) {
             readOnlyTTL.withLock { $0 = ttl }
         }
+        if let json = try? settings.get("audit_max_payload_bytes").json, let bytes = Int(json) {
+            auditWriter.setMaxPayloadBytes(bytes)
+        }
     }
+
+    /// The `startup_timeout_sec` setting, when it can be read.
+    private static func startupTimeout(_ database: AppDatabase) -> Duration? {
+        guard let json = try? SettingsRepository(database).get("startup_timeout_sec").json, let seconds = Int(json)
+        else { return nil }
+        return .seconds(max(1, Limits.clampedSeconds(seconds)))
+    }
+
+    /// How long a `tools/list` waits for a server that was never discovered (no catalog stored)
+    /// and is starting for the first time: long enough for an ordinary cold start, short of a
+    /// server hanging in `initialize` holding every session's listing for its whole startup
+    /// timeout. It is listed once up (its discovery brings `list_changed`).
+    var uncataloguedListingPatience: Duration {
+        get { listingPatience.withLock { $0 } }
+        set { listingPatience.withLock { $0 = newValue } }
+    }
+    private let listingPatience = Mutex<Duration>(.seconds(10))
 
     /// Runs the engine's background work until cancelled: following configuration changes (and
     /// telling sessions when their tools changed) and stopping idle servers.
@@ -105,6 +127,10 @@ public final class GatewayEngine: Sendable {
                     redactors.withLock { $0.removeAll() }
                     visibleTools.removeAll()
                     reloadSettings()
+                    if let startup = Self.startupTimeout(database) {
+                        // Short: one actor hop; ends by itself.
+                        Task { [pool] in await pool.setStartupTimeout(startup) }
+                    }
                     publishReload(generation: generation)
                     for session in sessions.withLock({ Array($0.values) }) {
                         // Short: one re-list per session; ends by itself.
@@ -313,6 +339,8 @@ public final class GatewayEngine: Sendable {
                 record.paramsBytes = arguments.bytes.count
                 record.params = redact(arguments, scopeId: scopeId).description
             }
+            // A server's error may quote what it printed, secrets included.
+            record.errorMessage = record.errorMessage.map { redactor(scopeId: scopeId).redact(text: $0) }
             auditWriter.record(record)
             auditObserver(record)
         }

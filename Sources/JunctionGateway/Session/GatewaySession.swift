@@ -80,7 +80,7 @@ public final class GatewaySession: Sendable {
     /// Handles one framed line from the client.
     public func receive(_ frame: LineFramer.Frame) {
         switch frame {
-        case .oversized(let size):
+        case .oversized(let size, _, _):
             send(
                 .errorResponse(
                     id: nil, code: JSONRPCErrorCode.messageTooLarge,
@@ -162,12 +162,24 @@ public final class GatewaySession: Sendable {
             handleNotification(message)
         case .request:
             guard let id = message.id else { return }
-            let (accepted, shutdownReason) = state.withLock { state -> (Bool, String?) in
-                guard !state.closed else { return (false, state.shutdownReason) }
-                state.pendingIds.insert(id)
-                return (true, nil)
+            enum Admission { case accepted, duplicate, closed(String?) }
+            let admission = state.withLock { state -> Admission in
+                guard !state.closed else { return .closed(state.shutdownReason) }
+                // A second request under an id still being answered would share its answer (and
+                // its cancellation): refused at once, the first one carries on.
+                guard state.pendingIds.insert(id).inserted else { return .duplicate }
+                return .accepted
             }
-            guard accepted else {
+            switch admission {
+            case .accepted:
+                break
+            case .duplicate:
+                send(
+                    .errorResponse(
+                        id: id, code: JSONRPCErrorCode.invalidRequest,
+                        message: "Invalid Request: duplicate request id \(id) in flight"))
+                return
+            case .closed(let shutdownReason):
                 if let shutdownReason { send(Self.shuttingDown(id: id, reason: shutdownReason)) }
                 return
             }
@@ -241,6 +253,8 @@ public final class GatewaySession: Sendable {
         let id = request.id ?? .null
         let method = request.method ?? ""
         do {
+            // Nothing malformed reaches a server: one bad call could crash a server others share.
+            try RequestShape.check(method: method, params: request.params)
             switch method {
             case "initialize":
                 return initialize(request)
@@ -540,10 +554,65 @@ public final class GatewaySession: Sendable {
                 }
                 return stored
             }
-            return try? await engine.pool.instance(
-                for: downstream, authScopeId: self.discoveryScope(for: downstream), sessionId: sessionId
-            ).catalog
+            // Never discovered: started now, and waited for a while only when it has not failed
+            // before. A server hanging in initialize must not hold every session's listing for
+            // its whole startup timeout; once up it is listed (its discovery brings list_changed).
+            let scope = self.discoveryScope(for: downstream)
+            let start = Task {
+                try? await engine.pool.instance(for: downstream, authScopeId: scope, sessionId: sessionId).catalog
+            }
+            if await engine.pool.status(of: downstream).lastError != nil { return nil }
+            return await Self.value(of: start, within: engine.uncataloguedListingPatience)
         }
+    }
+
+    /// The task's value if it ends within `limit`, else nil; the task goes on either way.
+    static func value<T: Sendable>(of task: Task<T?, Never>, within limit: Duration) async -> T? {
+        let (outcome, finish) = AsyncStream<T?>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        // Both end by themselves: the waiter with the task, the timer at the limit (or cancelled).
+        Task {
+            let value = await task.value
+            finish.yield(value)
+            finish.finish()
+        }
+        let timer = Task {
+            try? await Task.sleep(for: limit)
+            finish.finish()
+        }
+        defer { timer.cancel() }
+        for await value in outcome { return value }
+        return nil
+    }
+
+    /// Why the server a tool name routes to offers no tools: it cannot be started (failed to
+    /// start, in backoff, disabled), as the error to answer with. Nil when it runs (its tools were
+    /// listed again meanwhile) or the name routes nowhere.
+    private func unavailableServer(for decision: Decision) async -> DownstreamError? {
+        guard decision.decision != .deny, let target = decision.downstream,
+            let downstream = engine.routing.resolver.resolver.config.downstream(id: target.id),
+            !downstream.quarantined
+        else { return nil }
+        // Waiting out a backoff only to fail again helps nobody: its last failure is the answer now.
+        let status = await engine.pool.status(of: downstream)
+        if let lastError = status.lastError, status.state == "backoff" || status.state == "crash_loop" {
+            let prefix = "server '\(downstream.name)' is unavailable: "
+            let cause = lastError.hasPrefix(prefix) ? String(lastError.dropFirst(prefix.count)) : lastError
+            let retry = status.restartInSeconds.map { "; next start in \(Int($0.rounded(.up))) s" } ?? ""
+            return .unavailable(server: downstream.name, reason: cause + retry, stderr: [])
+        }
+        let scope = decision.authScope?.id ?? discoveryScope(for: downstream)
+        do {
+            _ = try await InlineTaskExecutor.runOnPool { [engine, id] in
+                try await engine.pool.instance(for: downstream, authScopeId: scope, sessionId: id)
+            }
+        } catch let error as DownstreamError {
+            if case .cancelled = error { return nil }
+            return error
+        } catch {
+            return nil
+        }
+        _ = await InlineTaskExecutor.runOnPool { await visibleTools() }
+        return nil
     }
 
     private func eachEnabledDownstream<T: Sendable>(
@@ -642,8 +711,11 @@ public final class GatewaySession: Sendable {
         // A modern client's retry with the input a server asked for (multi round-trip).
         let resume = try resumeState(params, method: "tools/call", subject: name)
         if state.withLock({ $0.tools[name] == nil }) { _ = await InlineTaskExecutor.runOnPool { await visibleTools() } }
-        let entry = state.withLock { $0.tools[name] }
         let decision = decide(name)
+        // Its server listed nothing: say why it is unavailable rather than that the tool is unknown.
+        var unavailable: DownstreamError?
+        if state.withLock({ $0.tools[name] == nil }) { unavailable = await unavailableServer(for: decision) }
+        let entry = state.withLock { $0.tools[name] }
         var record = engine.auditRecord(session: self, tool: name, decision: decision)
         record.requestId = id.description
         engine.publishDecision(decision, record: record)
@@ -672,6 +744,9 @@ public final class GatewaySession: Sendable {
             engine.audit(record, arguments: arguments, scopeId: decision.authScope?.id)
         }
 
+        if let unavailable {
+            return finish(.error, .errorResponse(id: id, code: unavailable.code, message: unavailable.description))
+        }
         guard entry != nil else {
             return finish(
                 .error,

@@ -1,8 +1,14 @@
 import Foundation
+import JunctionCore
 import Synchronization
 
 /// A downstream's stderr: the last lines in memory (for error messages and the admin API) and
 /// everything in `$JUNCTION_HOME/logs/<server>.log` (rotated once past a size limit).
+///
+/// A server may print the secrets it was started with (a token in a stack trace): every line is
+/// redacted with the auth scope's secret values before it is kept or written, so no excerpt in
+/// an error, an audit record or the log shows them. Lines are therefore written whole; a line
+/// longer than `maxLineBytes` is cut there (its start kept, as a line of its own).
 final class StderrLog: Sendable {
     private struct State {
         var lines: [String] = []
@@ -14,11 +20,15 @@ final class StderrLog: Sendable {
     private let state: Mutex<State>
     private let maxLines: Int
     private let logPath: String?
+    private let redactor: Redactor?
     private static let maxFileBytes: UInt64 = 10 * 1024 * 1024
+    static let maxLineBytes = 8192
 
-    init(logPath: String?, maxLines: Int = 200) {
+    init(logPath: String?, maxLines: Int = 200, secretValues: [String] = []) {
         self.logPath = logPath
         self.maxLines = maxLines
+        let redactor = Redactor(secretValues: secretValues)
+        self.redactor = secretValues.contains { $0.count >= Redactor.minimumSecretLength } ? redactor : nil
         var initial = State()
         if let logPath {
             initial.fileHandle = Self.open(logPath)
@@ -29,37 +39,58 @@ final class StderrLog: Sendable {
 
     func append(_ chunk: [UInt8]) {
         state.withLock { state in
-            if let handle = state.fileHandle {
-                try? handle.write(contentsOf: chunk)
-                state.fileBytes += UInt64(chunk.count)
-                if state.fileBytes > Self.maxFileBytes, let logPath {
-                    try? handle.close()
-                    try? FileManager.default.removeItem(atPath: logPath + ".1")
-                    try? FileManager.default.moveItem(atPath: logPath, toPath: logPath + ".1")
-                    state.fileHandle = Self.open(logPath)
-                    state.fileBytes = 0
+            // Each byte is looked at once: complete lines are taken by index, then the rest kept.
+            var start = 0
+            var complete: [String] = []
+            while let newline = chunk[start...].firstIndex(of: 0x0A) {
+                if state.partial.isEmpty {
+                    complete.append(line(chunk[start..<newline]))
+                } else {
+                    state.partial += chunk[start..<newline]
+                    complete.append(line(state.partial[...]))
+                    state.partial.removeAll(keepingCapacity: true)
                 }
+                start = newline + 1
             }
-            state.partial += chunk
-            while let newline = state.partial.firstIndex(of: 0x0A) {
-                let line = String(decoding: state.partial[..<newline], as: UTF8.self)
-                state.partial.removeSubrange(...newline)
-                state.lines.append(line)
-            }
-            if state.partial.count > 8192 {  // a huge line without newline: keep its start only
-                state.lines.append(String(decoding: state.partial.prefix(8192), as: UTF8.self))
+            state.partial += chunk[start...]
+            if state.partial.count > Self.maxLineBytes {  // a huge line without newline: keep its start only
+                complete.append(line(state.partial.prefix(Self.maxLineBytes)))
                 state.partial.removeAll()
             }
-            if state.lines.count > maxLines { state.lines.removeFirst(state.lines.count - maxLines) }
+            for text in complete { keep(text, in: &state) }
         }
     }
 
-    /// The last `count` lines, oldest first.
+    private func line(_ bytes: ArraySlice<UInt8>) -> String {
+        let text = String(decoding: bytes.prefix(Self.maxLineBytes), as: UTF8.self)
+        return redactor?.redact(text: text) ?? text
+    }
+
+    private func keep(_ line: String, in state: inout State) {
+        state.lines.append(line)
+        if state.lines.count > maxLines { state.lines.removeFirst(state.lines.count - maxLines) }
+        guard let handle = state.fileHandle else { return }
+        let bytes = Array(line.utf8) + [0x0A]
+        try? handle.write(contentsOf: bytes)
+        state.fileBytes += UInt64(bytes.count)
+        if state.fileBytes > Self.maxFileBytes, let logPath {
+            try? handle.close()
+            try? FileManager.default.removeItem(atPath: logPath + ".1")
+            try? FileManager.default.moveItem(atPath: logPath, toPath: logPath + ".1")
+            state.fileHandle = Self.open(logPath)
+            state.fileBytes = 0
+        }
+    }
+
+    /// The last `count` lines, oldest first (a line still without its newline last), redacted.
     func tail(_ count: Int = 20) -> [String] {
         state.withLock { state in
-            var lines = state.lines
-            if !state.partial.isEmpty { lines.append(String(decoding: state.partial, as: UTF8.self)) }
-            return Array(lines.suffix(count))
+            var lines = Array(state.lines.suffix(count))
+            if !state.partial.isEmpty {
+                lines.append(line(state.partial[...]))
+                if lines.count > count { lines.removeFirst() }
+            }
+            return lines
         }
     }
 

@@ -2125,6 +2125,8 @@ enum EmbeddedOpenAPI {
             - allowed_hosts
             - http_idle_timeout_sec
             - http_max_connections
+            - startup_timeout_sec
+            - audit_max_payload_bytes
           properties:
             default_policy:
               $ref: "#/components/schemas/Policy"
@@ -2165,6 +2167,16 @@ enum EmbeddedOpenAPI {
               description: |
                 Open HTTP connections at most; past it the longest-idle one is closed (read at daemon
                 start; also bounded by the open-file limit).
+            startup_timeout_sec:
+              type: integer
+              minimum: 1
+              maximum: 604800
+              description: Seconds a server may take to start (initialize and discovery) before it counts as failed.
+            audit_max_payload_bytes:
+              type: integer
+              minimum: 1024
+              maximum: 2147483647
+              description: Largest call arguments stored whole in an audit record; longer ones are cut, with a marker.
           additionalProperties: false
         LogLevel:
           type: string
@@ -2185,6 +2197,8 @@ enum EmbeddedOpenAPI {
                 - allowed_hosts
                 - http_idle_timeout_sec
                 - http_max_connections
+                - startup_timeout_sec
+                - audit_max_payload_bytes
             value: { $ref: "#/components/schemas/AnyJSON" }
             default: { $ref: "#/components/schemas/AnyJSON" }
             source:
@@ -2210,6 +2224,8 @@ enum EmbeddedOpenAPI {
             allowed_hosts: { type: string }
             http_idle_timeout_sec: { type: integer, minimum: 1, maximum: 86400 }
             http_max_connections: { type: integer, minimum: 8, maximum: 1048576 }
+            startup_timeout_sec: { type: integer, minimum: 1, maximum: 604800 }
+            audit_max_payload_bytes: { type: integer, minimum: 1024, maximum: 2147483647 }
           additionalProperties: false
 
         CacheStats:

@@ -55,6 +55,7 @@ public final class AuditWriter: Sendable {
     private let state: Mutex<State>
     /// Where queued records also go until they are committed, when the writer has one.
     private let journal: AuditJournal?
+    private let maxPayloadBytes = Atomic<Int>(AuditPayload.defaultMaxBytes)
 
     /// - Parameters:
     ///   - onError: told about each failed write attempt (for logging); the records are retried.
@@ -76,8 +77,10 @@ public final class AuditWriter: Sendable {
         state = Mutex(State(capacity: max(capacity, 1), onCommit: onCommit))
     }
 
-    /// Queues a record and returns at once.
+    /// Queues a record and returns at once. Its params and error message are cut to the payload
+    /// limit first (``setMaxPayloadBytes(_:)``).
     public func record(_ record: AuditRecord) {
+        let record = capped(record)
         let waiter = state.withLock { state in
             state.enqueue(record)
             return state.takeWaiterIfSatisfied(batchSize: batchSize)
@@ -90,13 +93,34 @@ public final class AuditWriter: Sendable {
 
     /// Queues several records and returns at once.
     public func record(contentsOf records: some Sequence<AuditRecord>) {
-        let records = Array(records)
+        let records = records.map(capped)
         let waiter = state.withLock { state in
             for record in records { state.enqueue(record) }
             return state.takeWaiterIfSatisfied(batchSize: batchSize)
         }
         journal?.append(records)
         waiter?.resume()
+    }
+
+    /// Sets the most bytes of a call's params (and of its error message) a record stores; more is
+    /// cut, leaving a marker that says so (setting `audit_max_payload_bytes`, at least 1024).
+    public func setMaxPayloadBytes(_ bytes: Int) {
+        maxPayloadBytes.store(max(bytes, AuditPayload.minimumMaxBytes), ordering: .relaxed)
+    }
+
+    /// The payload limit in force.
+    public var payloadLimit: Int { maxPayloadBytes.load(ordering: .relaxed) }
+
+    private func capped(_ record: AuditRecord) -> AuditRecord {
+        let limit = payloadLimit
+        var record = record
+        if let params = record.params, params.utf8.count > limit {
+            record.params = AuditPayload.capped(json: params, limit: limit)
+        }
+        if let message = record.errorMessage, message.utf8.count > limit {
+            record.errorMessage = AuditPayload.capped(text: message, limit: limit)
+        }
+        return record
     }
 
     public var stats: Stats {

@@ -94,6 +94,22 @@ public struct SettingsRepository: Sendable {
                 value.integerValue.map { (8...1_048_576).contains($0) } == true
                     ? nil : "an integer from 8 to 1048576"
             }),
+        Definition(
+            key: "startup_timeout_sec",
+            summary: "seconds a server may take to start (initialize and discovery) before it counts as failed",
+            defaultJSON: "30",
+            check: { value in
+                value.integerValue.map { (1...Int64(Limits.maxSeconds)).contains(Int64($0)) } == true
+                    ? nil : "an integer from 1 to \(Limits.maxSeconds)"
+            }),
+        Definition(
+            key: "audit_max_payload_bytes",
+            summary: "largest call arguments stored whole in an audit record; longer ones are cut, with a marker",
+            defaultJSON: "65536",
+            check: { value in
+                value.integerValue.map { (1024...Int64(Int32.max)).contains(Int64($0)) } == true
+                    ? nil : "an integer from 1024 to \(Int32.max)"
+            }),
     ]
 
     /// The names of an `allowed_hosts` value, lowercased; nil when one is not a host name, an

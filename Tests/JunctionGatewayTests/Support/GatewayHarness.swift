@@ -18,7 +18,8 @@ final class GatewayHarness: Sendable {
 
     /// The default configuration: workspace "proj" (allow by default), the fake server as "fake",
     /// rule "no-crash" denying fake__crash and rule "ask-first" requiring approval for fake__stderr.
-    init(server: Downstream = FakeServer.downstream()) throws {
+    /// `extraServers` are configured too, after the fake.
+    init(server: Downstream = FakeServer.downstream(), extraServers: [Downstream] = []) throws {
         directory = try TemporaryDirectory()
         home = JunctionHome(path: directory.file("home"))
         try home.ensureExists()
@@ -28,6 +29,7 @@ final class GatewayHarness: Sendable {
         workspace = try WorkspaceRepository(database).create(
             Workspace(name: "proj", rootPath: root, defaultPolicy: .allow))
         fake = try DownstreamRepository(database).create(server)
+        for extra in extraServers { try DownstreamRepository(database).create(extra) }
         let routes = RouteRuleRepository(database)
         try routes.create(
             RouteRule(name: "no-crash", workspaceId: workspace.id, toolPattern: "fake__crash", policy: .deny))
@@ -77,9 +79,10 @@ final class GatewayHarness: Sendable {
 
 /// Runs `body` with a fresh harness and always shuts it down.
 func withGateway(
-    server: Downstream = FakeServer.downstream(), _ body: (GatewayHarness) async throws -> Void
+    server: Downstream = FakeServer.downstream(), extraServers: [Downstream] = [],
+    _ body: (GatewayHarness) async throws -> Void
 ) async throws {
-    let harness = try GatewayHarness(server: server)
+    let harness = try GatewayHarness(server: server, extraServers: extraServers)
     do {
         try await body(harness)
     } catch {
