@@ -560,3 +560,23 @@ def api(home: Home, method: str, path: str, *, key: str | None = "", headers: di
     except urllib.error.HTTPError as error:
         text = error.read().decode()
         return error.code, (json.loads(text) if text else None)
+
+
+# --------------------------------------------------------------------------------------------------
+# Reliability figures (scripts/stress writes them into docs/reliability.md)
+
+
+def stress_report(scenario: str, *, made: int, failures: int = 0, hangs: int = 0, max_latency_ms: float | None = None,
+                  children_left: int = 0, records_lost: int = 0, note: str = "") -> None:  # fmt: skip
+    """One row of the reliability table: printed, and appended to $JUNCTION_STRESS_REPORT (JSON
+    lines) when scripts/stress set it."""
+    row = {
+        "scenario": scenario, "made": made, "failures": failures, "hangs": hangs,
+        "max_latency_ms": None if max_latency_ms is None else round(max_latency_ms, 1),
+        "children_left": children_left, "records_lost": records_lost, "note": note,
+    }  # fmt: skip
+    print(f"\nstress: {json.dumps(row)}")
+    path = os.environ.get("JUNCTION_STRESS_REPORT")
+    if path:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(row) + "\n")

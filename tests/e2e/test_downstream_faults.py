@@ -11,7 +11,7 @@ from typing import Any
 import anyio
 import pytest
 
-from harness import PYTHON, Home, call_error, eventually, gateway, text_of
+from harness import PYTHON, Home, call_error, eventually, gateway, text_of, stress_report
 
 pytestmark = pytest.mark.anyio
 
@@ -108,6 +108,10 @@ async def test_faulty_call_ends_with_a_clear_error(home: Home, mode: str, expect
     await while_healthy_calls(home, body)
     rows = await eventually(lambda: [r for r in home.audit_rows() if r["tool_name"] == f"{mode}__work"])
     assert all(r["status"] in ("error", "timeout") and r["error_message"] for r in rows), rows
+    stress_report(
+        f"downstream fault '{mode}': two calls, a healthy server called beside them",
+        made=2, note=f"each ended with a clear error within {bound} s; the healthy server's calls all succeeded",
+    )
 
 
 async def test_garbage_on_stdout_is_skipped(home: Home) -> None:

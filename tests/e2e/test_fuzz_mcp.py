@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from harness import Home, RawPeer, pid_alive
+from harness import Home, RawPeer, pid_alive, stress_report
 
 MESSAGES = int(os.environ.get("FUZZ_MESSAGES", "10000"))
 SEED = int(os.environ.get("FUZZ_SEED", "15"))
@@ -302,7 +302,10 @@ def test_fuzz_mcp(home: Home, daemon: bool) -> None:
     peer = RawPeer(home, embedded=not daemon)
     try:
         stats = fuzz(peer)
-        print(f"fuzz ({'daemon' if daemon else 'embedded'}, seed {SEED}): {stats}")
+        stress_report(
+            f"fuzz: 10,000 random and mutated JSON-RPC lines, {'through the daemon' if daemon else 'embedded'}",
+            made=stats["lines"], note=f"seed {SEED}; every request with an id answered once; ping after; {stats['seconds']} s",
+        )
         if daemon:
             info = home.daemon_info()
             assert info is not None and pid_alive(int(info["pid"])), "the daemon survived the fuzzing"

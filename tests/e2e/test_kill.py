@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import Home, RawPeer, pid_alive, serve
+from harness import Home, RawPeer, pid_alive, serve, stress_report
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -139,7 +139,12 @@ def test_kill_9_during_calls_and_config_writes_loses_nothing_acknowledged(empty_
         wait_until(lambda: "after" in stored_ids(), 10, "the call after the kills is audited")
         missing = [rid for rid in answered if rid not in stored_ids()]
         lost_total = len(missing)
-        print(f"\nkill: {ROUNDS} kills, {len(answered)} acknowledged calls, {lost_total} audit rows missing")
+        stress_report(
+            f"kill -9 of the daemon during calls and config writes, {ROUNDS} times",
+            made=len(answered), records_lost=lost_total,
+            note="integrity_check ok and config intact every time; lost = calls answered in the last milliseconds"
+            " before a kill, whose record had not reached the audit journal",
+        )
         # The bound (docs/reliability.md): a call answered in the instant before the kill, whose
         # record had not reached the journal yet, at most one per caller per kill.
         assert lost_total <= ROUNDS * 3, f"{lost_total} acknowledged calls have no audit row: {missing[:10]}"
