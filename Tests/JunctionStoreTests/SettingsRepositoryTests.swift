@@ -14,7 +14,7 @@ struct SettingsRepositoryTests {
 
     static let known = [
         "default_policy", "max_message_bytes", "log_level", "audit_retention_days", "read_only_cache_ttl_sec",
-        "approval_timeout_sec",
+        "approval_timeout_sec", "shutdown_timeout_sec",
     ]
 
     @Test("a fresh database has every setting at its default")
@@ -29,6 +29,7 @@ struct SettingsRepositoryTests {
         #expect(values["audit_retention_days"] == "30")
         #expect(values["approval_timeout_sec"] == "300")
         #expect(values["read_only_cache_ttl_sec"] == "5")
+        #expect(values["shutdown_timeout_sec"] == "10")
         #expect(try store.settings.get("log_level") == .init(key: "log_level", json: #""info""#, isDefault: true))
     }
 

@@ -2100,6 +2100,7 @@ enum EmbeddedOpenAPI {
             - audit_retention_days
             - read_only_cache_ttl_sec
             - approval_timeout_sec
+            - shutdown_timeout_sec
           properties:
             default_policy:
               $ref: "#/components/schemas/Policy"
@@ -2121,6 +2122,11 @@ enum EmbeddedOpenAPI {
               type: integer
               minimum: 1
               description: Seconds a parked call waits for a decision when its rule sets none.
+            shutdown_timeout_sec:
+              type: integer
+              minimum: 1
+              maximum: 600
+              description: Seconds the daemon's shutdown may take before it exits regardless (stuck calls or servers).
           additionalProperties: false
         LogLevel:
           type: string
@@ -2138,6 +2144,7 @@ enum EmbeddedOpenAPI {
                 - audit_retention_days
                 - read_only_cache_ttl_sec
                 - approval_timeout_sec
+                - shutdown_timeout_sec
             value: { $ref: "#/components/schemas/AnyJSON" }
             default: { $ref: "#/components/schemas/AnyJSON" }
             source:
@@ -2160,6 +2167,7 @@ enum EmbeddedOpenAPI {
             audit_retention_days: { type: integer, minimum: 0 }
             read_only_cache_ttl_sec: { type: integer, minimum: 0 }
             approval_timeout_sec: { type: integer, minimum: 1 }
+            shutdown_timeout_sec: { type: integer, minimum: 1, maximum: 600 }
           additionalProperties: false
 
         CacheStats:

@@ -17,6 +17,8 @@ public struct ServerEnvironment: Sendable {
     public var clients: ClientEnvironment = .current()
     /// Counters for `/metrics`, fed by the event feed while the daemon runs.
     public let metrics = MetricsCollector()
+    /// Set when the daemon begins to shut down: the API then refuses new requests (503).
+    public let shutdown = ShutdownFlag()
     /// The HTTP URL the daemon serves, once bound (for health and `junction ui`).
     public var baseURL: String?
 

@@ -21,6 +21,7 @@ final class SocketListener: Sendable {
     private let listenFD = Mutex<Int32>(-1)
     private let sessions = Mutex<[ObjectIdentifier: DescriptorSession]>([:])
     private let accepting = Mutex(true)
+    private let closed = Mutex(false)
 
     init(path: String, apiSocketPath: String, engine: GatewayEngine, logger: Logger) {
         self.path = path
@@ -43,10 +44,17 @@ final class SocketListener: Sendable {
         thread.start()
     }
 
-    /// Stops accepting and ends every MCP session (their in-flight calls were answered by the
+    /// Takes no new session from now on: a hello is answered `refused`/`shutting_down` (the
+    /// client then runs embedded) until `stop()` closes the socket. Sessions open go on.
+    func stopAccepting() {
+        accepting.withLock { $0 = false }
+    }
+
+    /// Closes the socket and ends every MCP session (their in-flight calls were answered by the
     /// engine's shutdown), then removes the socket file.
     func stop() {
         accepting.withLock { $0 = false }
+        closed.withLock { $0 = true }
         let fd = listenFD.withLock { fd in
             defer { fd = -1 }
             return fd
@@ -61,8 +69,10 @@ final class SocketListener: Sendable {
 
     var sessionCount: Int { sessions.withLock { $0.count } }
 
+    /// Accepts until `stop()` closes the descriptor (a connection accepted while shutting down is
+    /// refused with a reason rather than left unanswered).
     private func acceptLoop(_ fd: Int32) {
-        while accepting.withLock({ $0 }) {
+        while !closed.withLock({ $0 }) {
             let client = junction_accept_cloexec(fd)
             guard client >= 0 else {
                 if errno == EMFILE || errno == ENFILE || errno == ECONNABORTED {
@@ -113,6 +123,10 @@ final class SocketListener: Sendable {
             refuse(
                 fd, .versionMismatch,
                 "the running daemon is Junction \(JunctionVersion.current), this client is \(hello.version)")
+            return
+        }
+        if let problem = hello.cwdProblem {
+            refuse(fd, .invalidHello, problem)
             return
         }
         let target: ClientTarget

@@ -66,6 +66,13 @@ public struct SettingsRepository: Sendable {
                 value.integerValue.map { (1...Int64(Limits.maxSeconds)).contains(Int64($0)) } == true
                     ? nil : "an integer from 1 to \(Limits.maxSeconds)"
             }),
+        Definition(
+            key: "shutdown_timeout_sec",
+            summary: "seconds the daemon's shutdown may take before it exits regardless (stuck calls, servers)",
+            defaultJSON: "10",
+            check: { value in
+                value.integerValue.map { (1...600).contains($0) } == true ? nil : "an integer from 1 to 600"
+            }),
     ]
 
     public static func definition(_ key: String) throws(StoreError) -> Definition {
