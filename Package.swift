@@ -34,7 +34,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        // Two GNU libc calls Swift's Glibc module does not expose (pipe2, spawn chdir).
+        // C shims: close-on-exec pipes and sockets, the child spawner (fork/exec from one thread,
+        // parent-death signal, only fds 0-2 inherited), the children's guardian, the daemon's signals.
         .target(name: "CJunctionShims"),
         // MCP engine: downstream processes and pool, sessions, audit and caches wired together.
         .target(
@@ -100,7 +101,7 @@ let package = Package(
         .testTarget(
             name: "JunctionServerTests",
             dependencies: [
-                "JunctionServer", "JunctionGateway", "JunctionStore", "JunctionInstall",
+                "JunctionServer", "JunctionGateway", "JunctionStore", "JunctionInstall", "CJunctionShims",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -1,5 +1,6 @@
 import Foundation
 import JunctionCore
+import Synchronization
 import Testing
 
 @testable import JunctionGateway
@@ -209,5 +210,54 @@ struct EventBusTests {
         _ = unread
         unread = nil
         #expect(bus.subscriberCount == 0)
+    }
+
+    @Test("readers cancelled while the bus publishes and closes never deadlock it")
+    func cancelWhileClosing() async throws {
+        // A cancelled reader's termination handler runs under its task's lock, while a publisher
+        // holding the bus's lock may be resuming that very task: the handler must not wait. A
+        // deadlock blocks the cooperative threads, so no task could report it: a plain thread
+        // ends the test process instead of letting it hang.
+        final class Flag: Sendable {
+            let value = Atomic(false)
+        }
+        let finished = Flag()
+        let watchdog = Thread {
+            Thread.sleep(forTimeInterval: 120)
+            if !finished.value.load(ordering: .acquiring) {
+                fatalError("EventBus deadlocked: a cancelled reader against publish and close")
+            }
+        }
+        watchdog.start()
+        defer { finished.value.store(true, ordering: .releasing) }
+        try await bounded("rounds of cancel against publish and close", seconds: 60) {
+            for round in 0..<2000 {
+                let bus = EventBus(firstId: 1)
+                let (started, didStart) = AsyncStream<Void>.makeStream()
+                let readers = (0..<8).map { _ in
+                    let subscription = bus.subscribe()
+                    return Task {
+                        for await _ in subscription { didStart.yield() }
+                    }
+                }
+                bus.publish("test.event", Payload(n: 0))
+                var waiting = 0
+                for await _ in started {
+                    waiting += 1
+                    if waiting == readers.count { break }
+                }
+                // Every reader now waits for its next event.
+                let publisher = Task.detached {
+                    for n in 1...20 { bus.publish("test.event", Payload(n: n)) }
+                    bus.close(reason: "round \(round)")
+                }
+                let canceller = Task.detached {
+                    for reader in readers { reader.cancel() }
+                }
+                await publisher.value
+                await canceller.value
+                for reader in readers { await reader.value }
+            }
+        }
     }
 }

@@ -15,7 +15,7 @@ struct SettingsRepositoryTests {
     static let known = [
         "default_policy", "max_message_bytes", "log_level", "audit_retention_days", "read_only_cache_ttl_sec",
         "approval_timeout_sec", "allowed_hosts", "http_idle_timeout_sec", "http_max_connections",
-        "startup_timeout_sec", "audit_max_payload_bytes",
+        "startup_timeout_sec", "audit_max_payload_bytes", "shutdown_timeout_sec",
     ]
 
     @Test("a fresh database has every setting at its default")
@@ -35,6 +35,7 @@ struct SettingsRepositoryTests {
         #expect(values["http_max_connections"] == "1024")
         #expect(values["startup_timeout_sec"] == "30")
         #expect(values["audit_max_payload_bytes"] == "65536")
+        #expect(values["shutdown_timeout_sec"] == "10")
         #expect(try store.settings.get("log_level") == .init(key: "log_level", json: #""info""#, isDefault: true))
     }
 

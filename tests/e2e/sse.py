@@ -44,7 +44,7 @@ class SSEStream:
         name = "message"
         data: list[str] = []
         while time.monotonic() < deadline:
-            raw = self.response.fp.readline()
+            raw = self.response.readline()  # chunk-aware: the response ends where its body does
             if not raw:
                 return None
             line = raw.decode().rstrip("\r\n")

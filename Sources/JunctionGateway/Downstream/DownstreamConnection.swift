@@ -193,6 +193,16 @@ final class DownstreamConnection: Sendable {
         child.withLock { $0 }?.signal(SIGKILL)
     }
 
+    /// Closes the process's stdin (a well-behaved server exits), nothing more.
+    func closeInput() {
+        child.withLock { $0 }?.closeStdin()
+    }
+
+    /// Sends `signal` to the process group, unless the process was reaped.
+    func signalGroup(_ signal: Int32) {
+        child.withLock { $0 }?.signal(signal)
+    }
+
     var isRunning: Bool { state.withLock { $0.exitReason == nil } }
 
     /// How the process ended ("exited with status 3"), once it has.

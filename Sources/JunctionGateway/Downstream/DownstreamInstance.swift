@@ -240,6 +240,11 @@ public final class DownstreamInstance: Sendable {
         connection.stop(grace: grace)
     }
 
+    /// Ends its subscriptions (`notifications/cancelled`); the process is stopped by the caller.
+    func endSubscriptions() {
+        subscriptions.closeAll(on: connection)
+    }
+
     private func answerDroppedMethod(
         _ method: String, params: RawJSON?, context: RequestContext?
     ) async throws -> JSONRPCMessage {

@@ -95,6 +95,8 @@ public actor DownstreamPool {
     /// as handshake-era is not probed again (some legacy servers die on an unknown method).
     var eras: [EraMemoryKey: ProtocolEra] = [:]
     private var stopping = false
+    /// Every process started and not yet exited, for shutdown.
+    private let processes = ProcessTracker()
     /// The status last reported through `hooks.statusChanged`, per downstream id.
     private var reported: [String: Status] = [:]
     private let logger = Logger(label: "junction.pool")
@@ -250,15 +252,36 @@ public actor DownstreamPool {
         }
     }
 
-    /// Stops everything, servers still starting included; new requests are refused.
-    public func shutdown() {
+    /// Refuses new requests from now on; a start in progress ends at once (its initialize is
+    /// abandoned) and kills its process.
+    public func stopStarting() {
         stopping = true
-        // A start in progress ends at once (its initialize is abandoned) and kills its process.
         for task in starting.values { task.cancel() }
-        let stopped = Array(instances.values)
-        for instance in stopped { instance.stop(grace: .milliseconds(500)) }
+    }
+
+    /// Stops everything, servers still starting or being stopped included, and returns once every
+    /// process the pool started has exited: stdin closed, SIGTERM to each process group still
+    /// running after `inputGrace`, SIGKILL after `grace` more (bounded: about
+    /// `inputGrace + grace + 1 s`). New requests are refused.
+    public func shutdown(inputGrace: Duration = .milliseconds(500), grace: Duration = .seconds(3)) async {
+        retireAll()
+        await stopProcesses(inputGrace: inputGrace, grace: grace)
+    }
+
+    /// Takes every instance out of service (its subscriptions end, its status becomes `stopped`)
+    /// and refuses new requests; the processes are stopped by `stopProcesses`.
+    public func retireAll() {
+        stopStarting()
+        let retired = Array(instances.values)
+        for instance in retired { instance.endSubscriptions() }
         instances.removeAll()
-        for instance in stopped { reportStatus(of: instance.downstream) }
+        for instance in retired { reportStatus(of: instance.downstream) }
+    }
+
+    /// Stops every process the pool started and waits for them (see `shutdown`).
+    public func stopProcesses(inputGrace: Duration = .milliseconds(500), grace: Duration = .seconds(3)) async {
+        stopStarting()
+        await processes.stopAll(inputGrace: inputGrace, grace: grace)
     }
 
     // MARK: - Starting
@@ -304,12 +327,19 @@ public actor DownstreamPool {
             // Short: records the exit on the actor; ends by itself.
             Task { await self.instanceExited(key, downstream: downstream, reason: reason) }
         }
-        let spawn = { [options, home] in
-            try DownstreamConnection(
+        let spawn = { [options, home, processes] in
+            let connection = try DownstreamConnection(
                 server: downstream.name, command: command, arguments: downstream.args, environment: environment,
                 cwd: downstream.cwd,
                 logPath: (home.logsPath as NSString).appendingPathComponent("\(downstream.name).log"),
                 maxMessageBytes: options.maxMessageBytes, secretValues: secretValues, handlers: handlers)
+            // Shutdown began while it started: it must not outlive the pool.
+            guard processes.track(connection) else {
+                connection.kill()
+                throw DownstreamError.unavailable(
+                    server: downstream.name, reason: "Junction is shutting down", stderr: [])
+            }
+            return connection
         }
         var connection: DownstreamConnection
         do {

@@ -281,19 +281,40 @@ public final class GatewayEngine: Sendable {
         Task { await pool.endSession(session.id) }
     }
 
-    /// Shuts the engine down: every request still in flight is answered with a JSON-RPC error
-    /// saying why (and its call audited as cancelled), sessions end, every downstream is stopped,
-    /// the audit records still queued are written, and the event feed closes. The transports then
-    /// drain what the sessions wrote and end their output. Calling it again does nothing new.
-    public func shutdown(reason: String = "Junction is shutting down") async {
+    /// Shuts the engine down, in this order:
+    /// 1. no downstream starts any more (a start in progress is abandoned and its process killed);
+    /// 2. every request still in flight is answered with a JSON-RPC error saying why (its call
+    ///    audited as cancelled), parked approvals end, sessions end;
+    /// 3. the cancelled calls are given up to 2 s to finish (an approval gate might not honour
+    ///    cancellation), and their audit records are queued and published;
+    /// 4. every downstream instance is taken out of service (its status `stopped` published);
+    /// 5. the event feed closes: every event stream ends with `stream.closed`;
+    /// 6. every downstream process is stopped and waited for: stdin closed, SIGTERM to its process
+    ///    group after `inputGrace`, SIGKILL after `childGrace` more;
+    /// 7. the audit records still queued are written.
+    /// The transports then drain what the sessions wrote and end their output. Calling it again
+    /// does nothing new.
+    public func shutdown(
+        reason: String = "Junction is shutting down", inputGrace: Duration = .milliseconds(500),
+        childGrace: Duration = .seconds(3)
+    ) async {
+        await pool.stopStarting()
         let calls = sessions.withLock { Array($0.values) }.flatMap { $0.shutDown(reason: reason) }
-        await pool.shutdown()
-        // Cancelled calls end promptly (their downstream requests were abandoned); bounded anyway,
-        // as an approval gate might not honour cancellation.
-        await Self.waitForAll(calls, upTo: .seconds(5))
+        // Cancelled calls end promptly (their downstream requests were abandoned).
+        await Self.waitForAll(calls, upTo: .seconds(2))
+        redactionQueue.sync()
+        await pool.retireAll()
+        events.close(reason: reason)
+        await pool.stopProcesses(inputGrace: inputGrace, grace: childGrace)
         redactionQueue.sync()
         await auditWriter.flush()
-        events.close(reason: reason)
+    }
+
+    /// Writes the audit records still queued (for a daemon that must exit before its shutdown
+    /// finished).
+    public func flushAudit() async {
+        redactionQueue.sync()
+        _ = await auditWriter.flush()
     }
 
     /// Waits until every task has ended, or `limit` has passed.

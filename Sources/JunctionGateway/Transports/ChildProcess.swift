@@ -9,8 +9,10 @@ import Darwin
 #endif
 
 /// A downstream server process: spawned in its own process group with pipes for stdin, stdout
-/// and stderr, read by two dedicated threads (blocking reads keep the cooperative pool free) and
-/// written through a serial queue so a slow reader never blocks an async caller.
+/// and stderr (and no other descriptor of Junction's), read by two dedicated threads (blocking
+/// reads keep the cooperative pool free) and written through a serial queue so a slow reader
+/// never blocks an async caller. It dies with Junction: SIGKILL as its parent-death signal, and
+/// the guardian (see `junction_children_add`) for the rest of its group.
 final class ChildProcess: Sendable {
     struct SpawnError: Error, CustomStringConvertible {
         let description: String
@@ -54,41 +56,24 @@ final class ChildProcess: Sendable {
             throw SpawnError(description: "cannot create pipes: \(String(cString: strerror(errno)))")
         }
 
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, stdinPipe[0], 0)
-        posix_spawn_file_actions_adddup2(&actions, stdoutPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, stderrPipe[1], 2)
-        if let cwd, junction_spawn_file_actions_addchdir(&actions, cwd) != 0 {
-            for fd in stdinPipe + stdoutPipe + stderrPipe { close(fd) }
-            throw SpawnError(description: "cannot use working directory '\(cwd)'")
-        }
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // Own process group (so it can be stopped as a whole and no terminal signal reaches it),
-        // default signal dispositions (Junction ignores SIGPIPE; the child must not inherit that).
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        sigaddset(&defaults, SIGPIPE)
-        sigaddset(&defaults, SIGINT)
-        sigaddset(&defaults, SIGTERM)
-        var mask = sigset_t()
-        sigemptyset(&mask)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setsigmask(&attributes, &mask)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(
-            &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-
         let argv = [executable] + arguments
         let envp = environment.map { "\($0.key)=\($0.value)" }
+        var options = junction_spawn_options()
+        options.stdin_fd = stdinPipe[0]
+        options.stdout_fd = stdoutPipe[1]
+        options.stderr_fd = stderrPipe[1]
+        // Own process group: it is stopped as a whole, and no terminal signal reaches it. On
+        // Linux it also gets SIGKILL if Junction dies (the parent-death signal).
+        options.new_process_group = 1
+        options.parent_death_signal = SIGKILL
         var pid: pid_t = 0
+        var failedStep: Int32 = 0
         let status = withCStrings(argv) { argvPointers in
             withCStrings(envp) { envPointers in
-                posix_spawn(&pid, executable, &actions, &attributes, argvPointers, envPointers)
+                Self.withOptionalCString(cwd) { cwdPointer in
+                    options.cwd = cwdPointer
+                    return junction_spawn(executable, argvPointers, envPointers, &options, &pid, &failedStep)
+                }
             }
         }
         close(stdinPipe[0])
@@ -98,8 +83,15 @@ final class ChildProcess: Sendable {
             close(stdinPipe[1])
             close(stdoutPipe[0])
             close(stderrPipe[0])
-            throw SpawnError(description: "cannot start '\(command)': \(String(cString: strerror(status)))")
+            let reason = String(cString: strerror(status))
+            if failedStep == Int32(JUNCTION_SPAWN_STEP_CHDIR), let cwd {
+                throw SpawnError(description: "cannot use working directory '\(cwd)': \(reason)")
+            }
+            throw SpawnError(description: "cannot start '\(command)': \(reason)")
         }
+        // Recorded until reaped: a daemon that must exit at once kills these groups, and the
+        // guardian kills them if the daemon dies without a word.
+        junction_children_add(pid)
         self.pid = pid
         self.stdin = PipeWriter(fd: stdinPipe[1], label: "junction.child.\(pid).stdin", closeOnFinish: true)
         self.state = Mutex(State())
@@ -109,12 +101,16 @@ final class ChildProcess: Sendable {
         let childPID = pid
         // The exit is reported after stderr is drained too, so errors can quote its last lines;
         // bounded, as a grandchild may keep stderr open after the server itself is gone.
-        let stderrDrained = DispatchSemaphore(value: 0)
+        let stderrDrained = DispatchSemaphore(value: 0)  // blocking: the child's stdout thread
         let stdoutThread = Thread {
             Self.readLoop(stdoutFD, onChunk: onStdout)
             var waitStatus: Int32 = 0
             while waitpid(childPID, &waitStatus, 0) < 0 && errno == EINTR {}
-            _ = stderrDrained.wait(timeout: .now() + .milliseconds(500))
+            // Whatever the server left in its group (a grandchild that ignored the end of its
+            // input) goes with it; the group's id cannot be reused while any member lives.
+            _ = kill(-childPID, SIGKILL)
+            junction_children_remove(childPID)
+            _ = stderrDrained.wait(timeout: .now() + .milliseconds(500))  // blocking: the child's stdout thread
             onExit(waitStatus)
         }
         stdoutThread.name = "junction.child.\(pid).stdout"
@@ -151,6 +147,11 @@ final class ChildProcess: Sendable {
     /// Marks the process reaped, so no signal is sent to a recycled pid.
     func markExited() {
         state.withLock { $0.exited = true }
+    }
+
+    private static func withOptionalCString<R>(_ string: String?, _ body: (UnsafePointer<CChar>?) -> R) -> R {
+        guard let string else { return body(nil) }
+        return string.withCString { body($0) }
     }
 
     private static func readLoop(_ fd: Int32, onChunk: ([UInt8]) -> Void) {

@@ -5,6 +5,7 @@ import Hummingbird
 public func buildRouter(_ environment: ServerEnvironment) -> Router<APIContext> {
     let router = Router(context: APIContext.self)
     router.add(middleware: ErrorMiddleware())
+    router.add(middleware: ShutdownMiddleware(flag: environment.shutdown))
     router.add(
         middleware: AccessMiddleware(
             apiKey: environment.apiKey,

@@ -2127,6 +2127,7 @@ enum EmbeddedOpenAPI {
             - http_max_connections
             - startup_timeout_sec
             - audit_max_payload_bytes
+            - shutdown_timeout_sec
           properties:
             default_policy:
               $ref: "#/components/schemas/Policy"
@@ -2177,6 +2178,11 @@ enum EmbeddedOpenAPI {
               minimum: 1024
               maximum: 2147483647
               description: Largest call arguments stored whole in an audit record; longer ones are cut, with a marker.
+            shutdown_timeout_sec:
+              type: integer
+              minimum: 1
+              maximum: 600
+              description: Seconds the daemon's shutdown may take before it exits regardless (stuck calls or servers).
           additionalProperties: false
         LogLevel:
           type: string
@@ -2199,6 +2205,7 @@ enum EmbeddedOpenAPI {
                 - http_max_connections
                 - startup_timeout_sec
                 - audit_max_payload_bytes
+                - shutdown_timeout_sec
             value: { $ref: "#/components/schemas/AnyJSON" }
             default: { $ref: "#/components/schemas/AnyJSON" }
             source:
@@ -2226,6 +2233,7 @@ enum EmbeddedOpenAPI {
             http_max_connections: { type: integer, minimum: 8, maximum: 1048576 }
             startup_timeout_sec: { type: integer, minimum: 1, maximum: 604800 }
             audit_max_payload_bytes: { type: integer, minimum: 1024, maximum: 2147483647 }
+            shutdown_timeout_sec: { type: integer, minimum: 1, maximum: 600 }
           additionalProperties: false
 
         CacheStats:

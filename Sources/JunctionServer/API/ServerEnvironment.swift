@@ -29,6 +29,8 @@ public struct ServerEnvironment: Sendable {
     public let dashboards: DashboardCache
     /// The daemon's watchdog, whose stalls `/api/v1/health` and `/metrics` report.
     public var watchdog: Watchdog?
+    /// Set when the daemon begins to shut down: the API then refuses new requests (503).
+    public let shutdown = ShutdownFlag()
     /// The HTTP URL the daemon serves, once bound (for health and `junction ui`).
     public var baseURL: String?
 

@@ -149,7 +149,10 @@ extension DownstreamController {
     /// The last `count` lines of a text file, oldest first; none when it cannot be read. Reads
     /// backwards from the end in blocks, so a long log costs only what is shown.
     static func lastLines(ofFile path: String, count: Int) -> [String] {
-        guard count > 0, let handle = FileHandle(forReadingAtPath: path) else { return [] }
+        // Close-on-exec (FileHandle(forReadingAtPath:) is not on Linux).
+        let fd = count > 0 ? Foundation.open(path, O_RDONLY | O_CLOEXEC) : -1
+        guard fd >= 0 else { return [] }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         defer { try? handle.close() }
         guard let size = try? handle.seekToEnd(), size > 0 else { return [] }
         let block: UInt64 = 64 * 1024

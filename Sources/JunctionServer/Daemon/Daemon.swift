@@ -15,7 +15,9 @@ import Glibc
 
 /// `junction serve`: one engine for every client session, the MCP socket, and the admin API on
 /// HTTP (loopback by default) and on the socket. Runs until SIGINT or SIGTERM, then shuts down
-/// in order: stop accepting, answer in-flight calls, end event streams, stop children, flush audit.
+/// in order (`DaemonCore`, docs/daemon.md): stop accepting, answer in-flight calls, end event
+/// streams, stop children, flush audit, stop the servers; within `shutdown_timeout_sec` (a
+/// watchdog exits regardless when it passes), or at once on a second signal.
 public struct Daemon: Sendable {
     public struct Options: Sendable {
         public var host = "127.0.0.1"
@@ -61,6 +63,9 @@ public struct Daemon: Sendable {
             let engine = try GatewayEngine(home: home, database: database, approvals: approvals, events: events)
             await engine.prepare()
             return engine
+        }
+        let shutdownTimeout = try await withTaskExecutorPreference(AppDatabase.executor) {
+            Self.shutdownTimeout(engine.database)
         }
         let apiKey = try APIKey.load(home: home)
         let runDirectory = home.file("run")
@@ -114,21 +119,41 @@ public struct Daemon: Sendable {
             server: Self.httpServer(environment, idleTimeout: http.idleTimeout, connectionCap: connectionCap),
             configuration: .init(address: .unixDomainSocket(path: apiSocket), serverName: "junction"),
             logger: logger)
-        let core = DaemonCore(engine: engine, listener: listener, metrics: environment.metrics, logger: logger)
+        let core = DaemonCore(
+            engine: engine, listener: listener, metrics: environment.metrics, shutdown: environment.shutdown,
+            logger: logger)
         try listener.start()
         watchdog.start(eventLoops: MultiThreadedEventLoopGroup.singleton)
         defer { watchdog.stop() }
+        // A daemon that must exit before its shutdown finished still leaves no stale files.
+        junction_force_exit_unlink(DaemonInfo.path(home))
+        junction_force_exit_unlink(home.socketPath)
+        junction_force_exit_unlink(apiSocket)
+        let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: publicApp), .init(service: socketApp),
+            // Last, so it is the first told to shut down: it ends the event streams the
+            // HTTP servers would otherwise wait for.
+            .init(service: core),
+        ]
+        // The signals are ours rather than the group's: the first starts the graceful shutdown
+        // and the watchdog, a second exits at once.
         let group = ServiceGroup(
             configuration: .init(
-                services: [
-                    .init(service: publicApp), .init(service: socketApp),
-                    // Last, so it is the first told to shut down: it ends the event streams the
-                    // HTTP servers would otherwise wait for.
-                    .init(service: core),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                cancellationSignals: [],
-                logger: logger))
+                services: services, gracefulShutdownSignals: [], cancellationSignals: [], logger: logger))
+        let logger = logger
+        let installed = DaemonShutdown.installSignals { signal in
+            logger.info(
+                "signal \(signal): shutting down (at most \(shutdownTimeout.components.seconds) s; again to exit at once)"
+            )
+            DaemonShutdown.startWatchdog(bound: shutdownTimeout, logger: logger) { await engine.flushAudit() }
+            // Short: hands the request to the group; ends by itself.
+            Task { await group.triggerGracefulShutdown() }
+        }
+        guard installed else {
+            listener.stop()
+            throw DaemonError.cannotListen(
+                "cannot install the SIGTERM/SIGINT handler: \(String(cString: strerror(errno)))")
+        }
         do {
             try await group.run()
         } catch {
@@ -154,13 +179,29 @@ extension Daemon {
             HealthProbeHandler { HealthController.health(startedAt: startedAt, watchdog: watchdog) }
         }
     }
+
+    /// The `shutdown_timeout_sec` setting (default 10 s).
+    static func shutdownTimeout(_ database: AppDatabase) -> Duration {
+        let json = try? SettingsRepository(database).get("shutdown_timeout_sec").json
+        return .seconds(json.flatMap { Int($0) }.map { max(1, $0) } ?? 10)
+    }
 }
 
-/// The engine's life inside the daemon's service group.
+/// The engine's life inside the daemon's service group. Being the group's last service, it is
+/// the first told to shut down; the steps, in order (docs/daemon.md keeps the same list):
+/// 1. stop accepting: the API answers 503 `shutting_down`, the socket refuses new hellos
+///    (`shutting_down`), no downstream starts any more;
+/// 2-7. `GatewayEngine.shutdown`: in-flight calls answered with an error, servers taken out of
+///    service, event streams closed with `stream.closed`, children stopped (stdin, SIGTERM,
+///    SIGKILL to their process groups), audit flushed;
+/// 8. the socket closes and every session's connection with it.
+/// The group then stops the API socket's server and the HTTP server; `Daemon.run` removes
+/// `daemon.json` and the sockets.
 struct DaemonCore: Service {
     let engine: GatewayEngine
     let listener: SocketListener
     let metrics: MetricsCollector
+    let shutdown: ShutdownFlag
     let logger: Logger
 
     func run() async throws {
@@ -170,6 +211,8 @@ struct DaemonCore: Service {
         let background = Task(executorPreference: engine.database.executor) { await engine.run() }
         let counting = Task { [engine] in await metrics.run(engine.events) }
         try? await gracefulShutdown()
+        shutdown.set()
+        listener.stopAccepting()
         logger.info("shutting down: \(listener.sessionCount) session(s) open")
         await engine.shutdown()
         listener.stop()

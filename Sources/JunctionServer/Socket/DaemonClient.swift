@@ -86,7 +86,8 @@ public struct DaemonClient: Sendable {
         while clock.now < deadline {
             let fd = junction_unix_connect(path)
             if fd >= 0 { return fd }
-            Thread.sleep(forTimeInterval: Double(pause.components.attoseconds) / 1e18)
+            let seconds = Double(pause.components.attoseconds) / 1e18
+            Thread.sleep(forTimeInterval: seconds)  // blocking: `junction stdio`'s main thread
             pause = min(pause * 2, .milliseconds(200))
         }
         return nil
@@ -104,16 +105,16 @@ public struct DaemonClient: Sendable {
             return false
         }
         let logPath = (home.logsPath as NSString).appendingPathComponent("daemon.log")
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setflags(&attributes, junction_spawn_setsid_flag())
+        let log = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard log >= 0 else { return false }
+        defer { close(log) }
+        var options = junction_spawn_options()
+        options.stdin_fd = -1  // /dev/null
+        options.stdout_fd = log
+        options.stderr_fd = log
+        // A session of its own: no terminal signal or hang-up of this client reaches it, and it
+        // outlives the client (no parent-death signal). It inherits only 0, 1 and 2.
+        options.new_session = 1
         let arguments = [executable, "serve", "--auto-started"]
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
@@ -122,8 +123,7 @@ public struct DaemonClient: Sendable {
         var envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { for pointer in envp { free(pointer) } }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, executable, &actions, &attributes, &argv, &envp)
-        return result == 0
+        return junction_spawn(executable, &argv, &envp, &options, &pid, nil) == 0
     }
 }
 

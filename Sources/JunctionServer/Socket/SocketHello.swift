@@ -16,6 +16,19 @@ public struct SocketHello: Codable, Sendable, Equatable {
         self.workspace = workspace
         self.pid = pid
     }
+
+    /// Why `cwd` cannot be used, or nil: it must be an absolute path without NUL (a relative one
+    /// would be resolved against the daemon's own folder, and a NUL would cut the path short in
+    /// every C call).
+    public var cwdProblem: String? {
+        if cwd.utf8.contains(0) {
+            return "the hello's cwd contains a NUL character; it must be an absolute path"
+        }
+        if !cwd.hasPrefix("/") {
+            return "the hello's cwd must be an absolute path, not '\(cwd)'"
+        }
+        return nil
+    }
 }
 
 /// The daemon's answer to a hello: `welcome` (MCP follows) or `refused` (the socket closes).

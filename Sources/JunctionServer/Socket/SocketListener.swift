@@ -21,6 +21,7 @@ final class SocketListener: Sendable {
     private let listenFD = Mutex<Int32>(-1)
     private let sessions = Mutex<[ObjectIdentifier: DescriptorSession]>([:])
     private let accepting = Mutex(true)
+    private let closed = Mutex(false)
 
     init(path: String, apiSocketPath: String, engine: GatewayEngine, logger: Logger) {
         self.path = path
@@ -43,10 +44,17 @@ final class SocketListener: Sendable {
         thread.start()
     }
 
-    /// Stops accepting and ends every MCP session (their in-flight calls were answered by the
+    /// Takes no new session from now on: a hello is answered `refused`/`shutting_down` (the
+    /// client then runs embedded) until `stop()` closes the socket. Sessions open go on.
+    func stopAccepting() {
+        accepting.withLock { $0 = false }
+    }
+
+    /// Closes the socket and ends every MCP session (their in-flight calls were answered by the
     /// engine's shutdown), then removes the socket file.
     func stop() {
         accepting.withLock { $0 = false }
+        closed.withLock { $0 = true }
         let fd = listenFD.withLock { fd in
             defer { fd = -1 }
             return fd
@@ -61,12 +69,14 @@ final class SocketListener: Sendable {
 
     var sessionCount: Int { sessions.withLock { $0.count } }
 
+    /// Accepts until `stop()` closes the descriptor (a connection accepted while shutting down is
+    /// refused with a reason rather than left unanswered).
     private func acceptLoop(_ fd: Int32) {
-        while accepting.withLock({ $0 }) {
+        while !closed.withLock({ $0 }) {
             let client = junction_accept_cloexec(fd)
             guard client >= 0 else {
                 if errno == EMFILE || errno == ENFILE || errno == ECONNABORTED {
-                    usleep(10_000)
+                    usleep(10_000)  // blocking: the accept loop's own thread, out of descriptors
                     continue
                 }
                 break
@@ -115,6 +125,10 @@ final class SocketListener: Sendable {
                 "the running daemon is Junction \(JunctionVersion.current), this client is \(hello.version)")
             return
         }
+        if let problem = hello.cwdProblem {
+            refuse(fd, .invalidHello, problem)
+            return
+        }
         let target: ClientTarget
         if let name = hello.workspace {
             guard let workspace = try? WorkspaceRepository(engine.database).get(name) else {
@@ -138,13 +152,13 @@ final class SocketListener: Sendable {
         let key = ObjectIdentifier(connection)
         sessions.withLock { $0[key] = connection }
         logger.debug("session \(connection.session.id) opened (pid \(hello.pid), \(hello.cwd))")
-        let done = DispatchSemaphore(value: 0)
+        let done = DispatchSemaphore(value: 0)  // blocking: this connection's own thread
         // Ends when the client disconnects or stop() shuts the socket down.
         Task {
             await connection.run()
             done.signal()
         }
-        done.wait()
+        done.wait()  // blocking: this connection's own thread, until its session ends
         sessions.withLock { $0[key] = nil }
     }
 
@@ -163,7 +177,7 @@ final class SocketListener: Sendable {
             _ = close(client)
             return
         }
-        let requestsDone = DispatchSemaphore(value: 0)
+        let requestsDone = DispatchSemaphore(value: 0)  // blocking: the splice's own thread
         let toServer = Thread {
             SocketIO.pump(from: client, to: upstream, toIsSocket: true)
             requestsDone.signal()
@@ -175,7 +189,7 @@ final class SocketListener: Sendable {
         // descriptors close only once both pumps are done with them.
         _ = shutdown(client, Int32(SHUT_RDWR))
         _ = shutdown(upstream, Int32(SHUT_RDWR))
-        requestsDone.wait()
+        requestsDone.wait()  // blocking: the splice's own thread, until the other pump ends
         _ = close(upstream)
         _ = close(client)
     }

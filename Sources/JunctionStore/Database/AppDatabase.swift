@@ -137,7 +137,7 @@ public struct AppDatabase: Sendable {
     /// Creates a missing database file with mode 0600; SQLite gives its -wal and -shm files the
     /// same mode, so no secret-bearing file is ever readable by other users.
     private static func createPrivately(path: String) throws(StoreError) {
-        let fd = Foundation.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        let fd = Foundation.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         if fd >= 0 {
             close(fd)
         } else if errno != EEXIST {
@@ -146,7 +146,10 @@ public struct AppDatabase: Sendable {
     }
 
     private static func checkHeader(path: String) throws(StoreError) {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return }  // missing: created fresh
+        // Close-on-exec (FileHandle(forReadingAtPath:) is not on Linux).
+        let fd = Foundation.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }  // missing: created fresh
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         defer { try? handle.close() }
         let head = (try? handle.read(upToCount: 16)) ?? Data()
         if head.isEmpty { return }  // an empty file is an empty database

@@ -15,7 +15,7 @@ public enum PrivateFile {
     /// O_CREAT|O_EXCL with mode 0600, so the file is never readable by others, not even briefly;
     /// `.exists` when another process created it first.
     public static func createExclusively(path: String, contents: String) -> CreateResult {
-        let fd = Foundation.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        let fd = Foundation.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         if fd < 0 {
             return errno == EEXIST ? .exists : .failed(String(cString: strerror(errno)))
         }

@@ -110,6 +110,13 @@ public struct SettingsRepository: Sendable {
                 value.integerValue.map { (1024...Int64(Int32.max)).contains(Int64($0)) } == true
                     ? nil : "an integer from 1024 to \(Int32.max)"
             }),
+        Definition(
+            key: "shutdown_timeout_sec",
+            summary: "seconds the daemon's shutdown may take before it exits regardless (stuck calls, servers)",
+            defaultJSON: "10",
+            check: { value in
+                value.integerValue.map { (1...600).contains($0) } == true ? nil : "an integer from 1 to 600"
+            }),
     ]
 
     /// The names of an `allowed_hosts` value, lowercased; nil when one is not a host name, an

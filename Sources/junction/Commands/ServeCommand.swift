@@ -14,7 +14,8 @@ struct ServeCommand: AsyncParsableCommand {
             Serves MCP sessions from `junction stdio` on JUNCTION_HOME/junction.sock (0600) and the
             REST/SSE API under /api/v1 on http://HOST:PORT (and on the socket, without a key).
             The API key is in JUNCTION_HOME/api-key; the sign-in URL is printed at start and by
-            `junction ui`. SIGINT or SIGTERM shuts down cleanly. Environment: JUNCTION_PORT,
+            `junction ui`. SIGINT or SIGTERM shuts down cleanly, within the shutdown_timeout_sec
+            setting (default 10 s); a second one exits at once. Environment: JUNCTION_PORT,
             JUNCTION_HOST set the defaults of --port and --host.
             """)
 
