@@ -286,7 +286,7 @@ public final class GatewayEngine: Sendable {
     /// 2. every request still in flight is answered with a JSON-RPC error saying why (its call
     ///    audited as cancelled), parked approvals end, sessions end;
     /// 3. the cancelled calls are given up to 2 s to finish (an approval gate might not honour
-    ///    cancellation), and their audit records are queued and published;
+    ///    cancellation), and their audit records are written (each completed event follows its row);
     /// 4. every downstream instance is taken out of service (its status `stopped` published);
     /// 5. the event feed closes: every event stream ends with `stream.closed`;
     /// 6. every downstream process is stopped and waited for: stdin closed, SIGTERM to its process
@@ -303,6 +303,9 @@ public final class GatewayEngine: Sendable {
         // Cancelled calls end promptly (their downstream requests were abandoned).
         await Self.waitForAll(calls, upTo: .seconds(2))
         redactionQueue.sync()
+        // Their records committed now: each call's completed event follows its commit, and the
+        // feed closes below.
+        await auditWriter.flush()
         await pool.retireAll()
         events.close(reason: reason)
         await pool.stopProcesses(inputGrace: inputGrace, grace: childGrace)
