@@ -27,26 +27,7 @@ struct CanonicalJSONParser {
 
     /// CanonicalJSON's wording for a lexical failure.
     private static func error(_ failure: JSONLexer.Failure) -> CanonicalJSONError {
-        let reason =
-            switch failure.kind {
-            case .unexpectedEnd: "unexpected end of input, expected a value"
-            case .unexpectedCharacter(let byte): "unexpected character '\(show(byte))', expected a value"
-            case .truncatedLiteral(let word), .invalidLiteral(let word): "invalid literal, expected '\(word)'"
-            case .missingDigits: "expected a digit"
-            case .leadingZero: "leading zeros are not allowed"
-            case .missingFractionDigits: "expected a digit after '.'"
-            case .missingExponentDigits: "expected a digit in the exponent"
-            case .unterminatedString: "unterminated string"
-            case .controlCharacter: "unescaped control character in string"
-            case .unterminatedEscape: "unterminated escape"
-            case .invalidEscape(let byte): "invalid escape '\\\(show(byte))'"
-            case .invalidUnicodeEscape: "invalid hex digit in \\u escape"
-            case .unterminatedUnicodeEscape: "unterminated \\u escape"
-            case .loneHighSurrogate: "lone high surrogate"
-            case .invalidLowSurrogate: "invalid low surrogate"
-            case .loneLowSurrogate: "lone low surrogate"
-            case .invalidUTF8: "invalid UTF-8 in string"
-            }
+        let reason = failure.kind.message
         return CanonicalJSONError(offset: failure.offset, reason: reason)
     }
 
@@ -170,9 +151,5 @@ struct CanonicalJSONParser {
         case .raw(let range): JSONWriter.appendString(utf8: input[range], to: &output, shortControlEscapes: true)
         case .decoded(let bytes): JSONWriter.appendString(utf8: bytes, to: &output, shortControlEscapes: true)
         }
-    }
-
-    private static func show(_ byte: UInt8) -> String {
-        byte >= 0x20 && byte < 0x7F ? String(UnicodeScalar(byte)) : "\\x" + String(byte, radix: 16)
     }
 }
