@@ -10,7 +10,7 @@ import subprocess
 import time
 from urllib.parse import urlsplit
 
-from harness import START_TIMEOUT, Home, serve
+from harness import START_TIMEOUT, Home, serve, stress_report
 from processes import (
     add_stubborn,
     fds,
@@ -50,6 +50,10 @@ def test_a_downstream_inherits_exactly_stdin_stdout_and_stderr(empty_home: Home)
             assert sorted(child_fds) == [0, 1, 2], child_fds
             assert all(target.startswith("pipe:") for target in child_fds.values()), child_fds
             assert process_group(child) == child
+            stress_report(
+                "a downstream's descriptors while the daemon holds TCP, socket and SSE connections", made=1,
+                note=f"the child has exactly 0, 1, 2 (pipes); the daemon {len(daemon_fds)} open",
+            )
         finally:
             events.close()
             idle.close()
@@ -81,6 +85,10 @@ def test_a_stubborn_downstream_and_its_grandchild_are_gone_after_a_graceful_stop
     assert status == 0
     assert took < 10.0, f"shutdown took {took:.2f} s"
     wait_gone(child, grandchild, timeout=2)
+    stress_report(
+        "graceful stop with a server that ignores SIGTERM and stdin EOF, and its grandchild", made=1,
+        max_latency_ms=took * 1000, note="TERM, then KILL to the process group; max = exit",
+    )
     assert empty_home.daemon_info() is None
 
 
@@ -91,3 +99,7 @@ def test_a_stubborn_downstream_and_its_grandchild_die_with_a_killed_daemon(empty
     took = wait_gone(child, grandchild, timeout=5)
     print(f"\nkill -9 of daemon {daemon.pid}: server {child} and grandchild {grandchild} gone "
           f"{took:.2f} s later")  # fmt: skip
+    stress_report(
+        "kill -9 of the daemon with a stubborn server and its grandchild", made=1, max_latency_ms=took * 1000,
+        note="parent-death signal and the guardian; max = until both were gone",
+    )

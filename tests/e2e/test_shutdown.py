@@ -11,7 +11,7 @@ import time
 import anyio
 import pytest
 
-from harness import EVENT_TIMEOUT, START_TIMEOUT, Home, gateway, serve, text_of
+from harness import EVENT_TIMEOUT, START_TIMEOUT, Home, gateway, serve, stress_report, text_of
 from processes import add_stubborn, start_downstream, stubborn_events, stubborn_pids, wait_gone
 from sse import SSEStream
 
@@ -56,6 +56,10 @@ async def test_sigterm_with_a_call_stuck_in_a_downstream(home: Home) -> None:
     assert status == 0
     assert took < 10.0
     wait_gone(child, grandchild, *fixture_pids(home), timeout=2)
+    stress_report(
+        "SIGTERM with a call stuck in a server that ignores SIGTERM (and a grandchild)", made=1,
+        max_latency_ms=took * 1000, note=f"the call answered 'shutting down' after {answered:.2f} s; max = exit",
+    )
     assert home.daemon_info() is None
     assert not (home.path / "junction.sock").exists()
 
@@ -85,6 +89,10 @@ def test_sigterm_ends_an_event_stream_with_stream_closed(empty_home: Home) -> No
     assert status == 0
     assert took < 10.0
     wait_gone(child, grandchild, timeout=2)
+    stress_report(
+        "SIGTERM with an SSE reader on /events", made=1, max_latency_ms=took * 1000,
+        note=f"stream.closed after {closed_after:.2f} s, stream ended at {ended_after:.2f} s; max = exit",
+    )
 
 
 def test_a_second_signal_exits_at_once(empty_home: Home) -> None:
@@ -105,6 +113,7 @@ def test_a_second_signal_exits_at_once(empty_home: Home) -> None:
     assert status == 128 + signal.SIGINT
     assert took < 1.0
     wait_gone(child, grandchild, timeout=2)
+    stress_report("a second signal during shutdown", made=1, max_latency_ms=took * 1000, note="exit status 130")
     assert home.daemon_info() is None
     assert not (home.path / "junction.sock").exists()
 
@@ -126,5 +135,9 @@ def test_the_watchdog_ends_a_shutdown_that_overruns_its_bound(empty_home: Home) 
     assert status == 1
     assert 0.9 < took < 4.0  # the bound, plus up to 1 s for the audit flush
     wait_gone(child, grandchild, timeout=2)
+    stress_report(
+        "shutdown overrunning a 1 s shutdown_timeout_sec", made=1, max_latency_ms=took * 1000,
+        note="the watchdog exits with status 1",
+    )
     assert home.daemon_info() is None
     assert "shutdown did not finish within 1 s" in home.stderr_text()
