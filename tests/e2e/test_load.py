@@ -208,7 +208,7 @@ def test_admin_api_answers_everything_under_mixed_load_while_mcp_sessions_call(e
         for thread in mcp_threads:
             thread.start()
 
-        with ThreadPoolExecutor(max_workers=64) as pool:
+        with ThreadPoolExecutor(max_workers=200) as pool:  # all 200 at once
             outcomes = list(pool.map(lambda k: admin_request(daemon, k), range(200)))
 
         for thread in mcp_threads:

@@ -110,18 +110,12 @@ public final class EventBus: Sendable {
         let (stream, continuation) = AsyncStream<Delivery>.makeStream()
         let filter = TypeFilter(types)
         let key = nextSubscriber.add(1, ordering: .relaxed).oldValue
-        // Set before the subscriber is registered: a publisher may end the stream at once. It never
-        // waits for the bus's lock: when the reading task is cancelled it runs under that task's
-        // own lock, while a publisher holding the bus's lock may be resuming that very task (a
-        // deadlock seen at shutdown). Taken if free, else the removal happens just after.
+        // Set before the subscriber is registered: a publisher may end the stream at once. It runs
+        // under the reading task's status lock when that task is cancelled; nothing resumes a
+        // reader while holding `state`'s lock (delivery happens under `delivery`), so waiting for
+        // it here cannot close a cycle.
         continuation.onTermination = { [weak self] _ in
-            guard let self else { return }
-            let removed: Void? = self.state.withLockIfAvailable { _ = $0.subscribers.removeValue(forKey: key) }
-            if removed == nil {
-                DispatchQueue.global().async { [weak self] in
-                    self?.state.withLock { _ = $0.subscribers.removeValue(forKey: key) }
-                }
-            }
+            self?.state.withLock { _ = $0.subscribers.removeValue(forKey: key) }
         }
         // Replay and registration under `delivery`: no publisher is between its two steps, so
         // nothing is lost or repeated; the replay yields to a stream nobody reads yet.

@@ -101,7 +101,7 @@ final class ChildProcess: Sendable {
         let childPID = pid
         // The exit is reported after stderr is drained too, so errors can quote its last lines;
         // bounded, as a grandchild may keep stderr open after the server itself is gone.
-        let stderrDrained = DispatchSemaphore(value: 0)  // blocking: the child's stdout thread
+        let stderrDrained = DispatchSemaphore(value: 0)  // blocking-ok: the child's stdout thread
         let stdoutThread = Thread {
             Self.readLoop(stdoutFD, onChunk: onStdout)
             var waitStatus: Int32 = 0
@@ -110,7 +110,7 @@ final class ChildProcess: Sendable {
             // input) goes with it; the group's id cannot be reused while any member lives.
             _ = kill(-childPID, SIGKILL)
             junction_children_remove(childPID)
-            _ = stderrDrained.wait(timeout: .now() + .milliseconds(500))  // blocking: the child's stdout thread
+            _ = stderrDrained.wait(timeout: .now() + .milliseconds(500))  // blocking-ok: the child's stdout thread
             onExit(waitStatus)
         }
         stdoutThread.name = "junction.child.\(pid).stdout"

@@ -8,7 +8,7 @@ import NIOHTTPTypes
 /// router: no task, no cooperative-pool thread and no database is needed, so health still
 /// answers (and says what is stuck, from the ``Watchdog``) when everything else would not.
 ///
-/// Only a request the access checks would pass anyway is answered here — a loopback `Host`, no
+/// Only a request the access checks would pass anyway is answered here — one loopback `Host`, no
 /// `Origin` — and only when no other request of the connection is in flight, so answers keep
 /// their order; anything else goes on to the router, which serves the same document.
 final class HealthProbeHandler: ChannelDuplexHandler, RemovableChannelHandler {
@@ -81,19 +81,10 @@ final class HealthProbeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         return request.headerFields[name] != nil
     }
 
-    /// `localhost`, `127.0.0.1` or `[::1]`, with or without a port (the socket's clients send
-    /// `localhost`). Anything else goes through the router's full Host check.
+    /// A loopback Host, with or without a port, parsed as the router's Host check parses it
+    /// (``HostPolicy``); anything else goes through the router's full check.
     static func isLoopbackHost(_ host: String) -> Bool {
-        var name = host.lowercased()
-        if name.hasPrefix("[") {
-            guard let close = name.firstIndex(of: "]") else { return false }
-            name = String(name[name.index(after: name.startIndex)..<close])
-            return name == "::1"
-        }
-        if let colon = name.lastIndex(of: ":") {
-            guard name[name.index(after: colon)...].allSatisfy(\.isNumber) else { return false }
-            name = String(name[..<colon])
-        }
-        return name == "localhost" || name == "127.0.0.1"
+        guard let authority = HostPolicy.parseAuthority(host) else { return false }
+        return HostPolicy.isLoopback(authority.host)
     }
 }

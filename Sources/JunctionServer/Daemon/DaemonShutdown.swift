@@ -49,14 +49,14 @@ enum DaemonShutdown {
     ) {
         let seconds = Double(bound.components.seconds) + Double(bound.components.attoseconds) / 1e18
         let thread = Thread {
-            Thread.sleep(forTimeInterval: seconds)  // blocking: the shutdown watchdog's own thread
+            Thread.sleep(forTimeInterval: seconds)  // blocking-ok: the shutdown watchdog's own thread
             logger.error("shutdown did not finish within \(Int(seconds)) s; stopping the children and exiting now")
-            let done = DispatchSemaphore(value: 0)  // blocking: the shutdown watchdog's own thread
+            let done = DispatchSemaphore(value: 0)  // blocking-ok: the shutdown watchdog's own thread
             Task.detached {
                 await lastWords()
                 done.signal()
             }
-            _ = done.wait(timeout: .now() + 1)  // blocking: the shutdown watchdog's own thread
+            _ = done.wait(timeout: .now() + 1)  // blocking-ok: the shutdown watchdog's own thread
             junction_force_exit(timedOutStatus)
         }
         thread.name = "junction.shutdown.watchdog"

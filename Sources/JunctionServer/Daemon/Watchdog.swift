@@ -78,7 +78,7 @@ public final class Watchdog: Sendable {
         while state.withLock({ $0.running }) {
             probeExecutor()
             check()
-            Thread.sleep(forTimeInterval: 1)  // blocking: the watchdog's own thread
+            Thread.sleep(forTimeInterval: 1)  // blocking-ok: the watchdog's own thread
         }
     }
 

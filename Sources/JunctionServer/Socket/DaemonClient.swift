@@ -87,7 +87,7 @@ public struct DaemonClient: Sendable {
             let fd = junction_unix_connect(path)
             if fd >= 0 { return fd }
             let seconds = Double(pause.components.attoseconds) / 1e18
-            Thread.sleep(forTimeInterval: seconds)  // blocking: `junction stdio`'s main thread
+            Thread.sleep(forTimeInterval: seconds)  // blocking-ok: `junction stdio`'s main thread
             pause = min(pause * 2, .milliseconds(200))
         }
         return nil

@@ -76,7 +76,7 @@ final class SocketListener: Sendable {
             let client = junction_accept_cloexec(fd)
             guard client >= 0 else {
                 if errno == EMFILE || errno == ENFILE || errno == ECONNABORTED {
-                    usleep(10_000)  // blocking: the accept loop's own thread, out of descriptors
+                    usleep(10_000)  // blocking-ok: the accept loop's own thread, out of descriptors
                     continue
                 }
                 break
@@ -152,13 +152,13 @@ final class SocketListener: Sendable {
         let key = ObjectIdentifier(connection)
         sessions.withLock { $0[key] = connection }
         logger.debug("session \(connection.session.id) opened (pid \(hello.pid), \(hello.cwd))")
-        let done = DispatchSemaphore(value: 0)  // blocking: this connection's own thread
+        let done = DispatchSemaphore(value: 0)  // blocking-ok: this connection's own thread
         // Ends when the client disconnects or stop() shuts the socket down.
         Task {
             await connection.run()
             done.signal()
         }
-        done.wait()  // blocking: this connection's own thread, until its session ends
+        done.wait()  // blocking-ok: this connection's own thread, until its session ends
         sessions.withLock { $0[key] = nil }
     }
 
@@ -177,7 +177,7 @@ final class SocketListener: Sendable {
             _ = close(client)
             return
         }
-        let requestsDone = DispatchSemaphore(value: 0)  // blocking: the splice's own thread
+        let requestsDone = DispatchSemaphore(value: 0)  // blocking-ok: the splice's own thread
         let toServer = Thread {
             SocketIO.pump(from: client, to: upstream, toIsSocket: true)
             requestsDone.signal()
@@ -189,7 +189,7 @@ final class SocketListener: Sendable {
         // descriptors close only once both pumps are done with them.
         _ = shutdown(client, Int32(SHUT_RDWR))
         _ = shutdown(upstream, Int32(SHUT_RDWR))
-        requestsDone.wait()  // blocking: the splice's own thread, until the other pump ends
+        requestsDone.wait()  // blocking-ok: the splice's own thread, until the other pump ends
         _ = close(upstream)
         _ = close(client)
     }

@@ -9,13 +9,18 @@ import Synchronization
 /// connections they wait for. Work that may block prefers this executor instead
 /// (`withTaskExecutorPreference(database.executor) { … }`): it blocks one of these threads,
 /// sized apart from the pool, and never the pool.
-public final class BlockingExecutor: TaskExecutor, @unchecked Sendable {
-    // @unchecked: `jobs` and `stopped` are read and written only with `condition` locked; the
-    // threads and the name are set once in `init`.
-    private let condition = NSCondition()
-    private var jobs: [UnownedJob] = []
-    private var head = 0
-    private var stopped = false
+public final class BlockingExecutor: TaskExecutor, Sendable {
+    private struct Queue {
+        var jobs: [UnownedJob] = []
+        var head = 0
+        var stopped = false
+    }
+
+    /// The jobs; read and changed only while `wakeUp` is locked too, so a worker that finds it
+    /// empty and waits cannot miss the signal of a job added meanwhile.
+    private let queue = Mutex(Queue())
+    /// Where idle workers wait for a job.
+    private let wakeUp = NSCondition()
     /// The number of threads: the most jobs that can be blocked at once.
     public let threadCount: Int
     public let name: String
@@ -32,25 +37,23 @@ public final class BlockingExecutor: TaskExecutor, @unchecked Sendable {
 
     public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
-        condition.lock()
-        jobs.append(job)
-        condition.signal()
-        condition.unlock()
+        wakeUp.lock()
+        queue.withLock { $0.jobs.append(job) }
+        wakeUp.signal()
+        wakeUp.unlock()
     }
 
     /// Jobs waiting for a thread (for metrics and the watchdog).
     public var backlog: Int {
-        condition.lock()
-        defer { condition.unlock() }
-        return jobs.count - head
+        queue.withLock { $0.jobs.count - $0.head }
     }
 
     /// Lets the threads finish once no job is left; jobs enqueued later still run.
     public func shutdown() {
-        condition.lock()
-        stopped = true
-        condition.broadcast()
-        condition.unlock()
+        wakeUp.lock()
+        queue.withLock { $0.stopped = true }
+        wakeUp.broadcast()
+        wakeUp.unlock()
     }
 
     private func work() {
@@ -61,19 +64,22 @@ public final class BlockingExecutor: TaskExecutor, @unchecked Sendable {
     }
 
     private func next() -> UnownedJob? {
-        condition.lock()
-        defer { condition.unlock() }
-        while head == jobs.count {
-            if stopped { return nil }
-            condition.wait()  // blocking: one of this executor's own threads, never the pool
+        wakeUp.lock()
+        defer { wakeUp.unlock() }
+        while true {
+            let taken = queue.withLock { queue -> UnownedJob?? in
+                guard queue.head < queue.jobs.count else { return queue.stopped ? .some(nil) : nil }
+                let job = queue.jobs[queue.head]
+                queue.head += 1
+                if queue.head > 1024, queue.head * 2 > queue.jobs.count {
+                    queue.jobs.removeFirst(queue.head)
+                    queue.head = 0
+                }
+                return .some(job)
+            }
+            if let taken { return taken }
+            wakeUp.wait()  // blocking-ok: one of this executor's own threads, never the pool
         }
-        let job = jobs[head]
-        head += 1
-        if head > 1024, head * 2 > jobs.count {
-            jobs.removeFirst(head)
-            head = 0
-        }
-        return job
     }
 }
 
