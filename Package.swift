@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // Pure domain: models, validation, globs, routing. No I/O, no GRDB.
@@ -37,13 +38,17 @@ let package = Package(
         // C shims: close-on-exec pipes and sockets, the child spawner (fork/exec from one thread,
         // parent-death signal, only fds 0-2 inherited), the children's guardian, the daemon's signals.
         .target(name: "CJunctionShims"),
-        // MCP engine: downstream processes and pool, sessions, audit and caches wired together.
+        // MCP engine: downstream processes and remote servers (HTTP, OAuth), the pool, sessions,
+        // audit and caches wired together.
         .target(
             name: "JunctionGateway",
             dependencies: [
                 "JunctionCore", "JunctionStore", "CJunctionShims",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         // The daemon: REST/SSE admin API (Hummingbird), the unix-socket listener, the event feeds.

@@ -13,6 +13,9 @@ public enum DownstreamError: Error, Sendable, CustomStringConvertible {
     case rejected(server: String, method: String, code: Int, message: String)
     /// The server's answer was longer than the message size limit; it was dropped unread.
     case messageTooLarge(server: String, bytes: Int, limit: Int)
+    /// A remote server wants a sign-in Junction cannot do by itself (no token stored, or the
+    /// refresh token was refused); `detail` says what the server or the token endpoint said.
+    case authorizationRequired(server: String, detail: String)
 
     public var description: String {
         switch self {
@@ -30,6 +33,8 @@ public enum DownstreamError: Error, Sendable, CustomStringConvertible {
         case .messageTooLarge(let server, let bytes, let limit):
             return "server '\(server)' answered with a message of \(bytes) bytes, over the limit of \(limit) bytes "
                 + "(setting max_message_bytes); the answer was dropped"
+        case .authorizationRequired(let server, let detail):
+            return "server '\(server)' needs you to sign in: run `junction auth login \(server)` (\(detail))"
         }
     }
 
@@ -42,6 +47,7 @@ public enum DownstreamError: Error, Sendable, CustomStringConvertible {
         case .protocolError: JSONRPCErrorCode.internalError
         case .rejected(_, _, let code, _): code
         case .messageTooLarge: JSONRPCErrorCode.messageTooLarge
+        case .authorizationRequired: JSONRPCErrorCode.downstreamUnavailable
         }
     }
 }

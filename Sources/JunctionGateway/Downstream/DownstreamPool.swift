@@ -67,6 +67,9 @@ public actor DownstreamPool {
         /// of instances or crashes). Called on the pool: keep it short. A backoff that runs out is
         /// not reported (it changes nothing until the next start).
         public var statusChanged: @Sendable (Downstream, Status) -> Void = { _, _ in }
+        /// The credential source of a remote server under an auth scope (nil: the server's own),
+        /// or nil when it is called without one (OAuth not set up).
+        public var authorizer: @Sendable (Downstream, String?) -> (any HTTPAuthorizer)? = { _, _ in nil }
         public init() {}
     }
 
