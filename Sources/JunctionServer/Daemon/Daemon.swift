@@ -64,7 +64,7 @@ public struct Daemon: Sendable {
             await engine.prepare()
             return engine
         }
-        let shutdownTimeout = try await withTaskExecutorPreference(AppDatabase.executor) {
+        let shutdownTimeout = await withTaskExecutorPreference(AppDatabase.executor) {
             Self.shutdownTimeout(engine.database)
         }
         let apiKey = try APIKey.load(home: home)
@@ -164,6 +164,8 @@ public struct Daemon: Sendable {
         }
         try? FileManager.default.removeItem(atPath: DaemonInfo.path(home))
         try? FileManager.default.removeItem(atPath: apiSocket)
+        // The graceful path finished, but only after the watchdog fired: the exit status says so.
+        if DaemonShutdown.didOverrun { junction_force_exit(DaemonShutdown.timedOutStatus) }
     }
 }
 

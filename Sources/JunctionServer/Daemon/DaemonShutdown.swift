@@ -2,6 +2,7 @@ import CJunctionShims
 import Foundation
 import JunctionGateway
 import Logging
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -14,6 +15,13 @@ import Darwin
 enum DaemonShutdown {
     /// Exit status when the watchdog ends a shutdown that did not finish in time.
     static let timedOutStatus: Int32 = 1
+
+    /// Set when the watchdog fires. The graceful path may still finish while the watchdog gives
+    /// the audit its last second; it must then exit with `timedOutStatus` too, not 0.
+    private static let overran = Atomic<Bool>(false)
+
+    /// Whether the watchdog has fired: the shutdown overran its bound.
+    static var didOverrun: Bool { overran.load(ordering: .acquiring) }
 
     /// Installs the SIGTERM/SIGINT handler. `onFirst` runs once, on a thread of its own, with the
     /// first signal's number. A second signal never reaches Swift: the handler SIGKILLs every
@@ -50,6 +58,7 @@ enum DaemonShutdown {
         let seconds = Double(bound.components.seconds) + Double(bound.components.attoseconds) / 1e18
         let thread = Thread {
             Thread.sleep(forTimeInterval: seconds)  // blocking-ok: the shutdown watchdog's own thread
+            overran.store(true, ordering: .releasing)
             logger.error("shutdown did not finish within \(Int(seconds)) s; stopping the children and exiting now")
             let done = DispatchSemaphore(value: 0)  // blocking-ok: the shutdown watchdog's own thread
             Task.detached {
