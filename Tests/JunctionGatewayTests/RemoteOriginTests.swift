@@ -46,3 +46,16 @@ struct RemoteOriginTests {
         #expect(HTTPTransport.display(URL(string: "http://127.0.0.1:8/mcp")) == "http://127.0.0.1:8/mcp")
     }
 }
+
+@Suite("HTTPTransport header values")
+struct HTTPHeaderValueTests {
+    @Test("visible ASCII goes as it is; anything else, edge spaces or a look-alike sentinel, in base64")
+    func headerValues() {
+        #expect(HTTPTransport.headerValue("get_weather") == "get_weather")
+        #expect(HTTPTransport.headerValue("file:///a b.txt") == "file:///a b.txt")
+        #expect(HTTPTransport.headerValue("héllo") == "=?base64?aMOpbGxv?=")
+        #expect(HTTPTransport.headerValue(" x") == "=?base64?IHg=?=")
+        #expect(HTTPTransport.headerValue("a\r\nb") == "=?base64?YQ0KYg==?=")
+        #expect(HTTPTransport.headerValue("=?base64?x?=") == "=?base64?PT9iYXNlNjQ/eD89?=")
+    }
+}

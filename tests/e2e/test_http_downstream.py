@@ -91,11 +91,17 @@ async def test_tools_list_and_call(empty_home: Home, transport: str, pinned: boo
         assert rows[0]["status"] == "ok" and rows[0]["downstream_id"] == server["id"]
 
 
+# A shared instance is probed and spoken to statelessly (2026-07-28: list changes on a
+# subscriptions/listen stream); a per-session one opens with initialize (a session, the GET stream).
+ERAS = {"modern": (), "handshake": ("--instance", "per-session")}
+
+
+@pytest.mark.parametrize("era", list(ERAS))
 @pytest.mark.parametrize("transport", ["streamable-http", "sse"])
-async def test_progress_and_list_changed_reach_the_client(empty_home: Home, transport: str) -> None:
+async def test_progress_and_list_changed_reach_the_client(empty_home: Home, transport: str, era: str) -> None:
     home = empty_home
     with remote(home, transport) as url:
-        add_remote(home, url)
+        add_remote(home, url, *ERAS[era])
         recorder = Recorder()
         progress: list[str] = []
 
@@ -181,11 +187,12 @@ async def test_a_server_that_is_down_fails_clearly_and_is_retried(empty_home: Ho
                 await anyio.sleep(0.5)
 
 
-async def test_a_server_restarted_mid_session_is_initialized_again(empty_home: Home) -> None:
+@pytest.mark.parametrize("era", list(ERAS))
+async def test_a_server_restarted_mid_session_is_initialized_again(empty_home: Home, era: str) -> None:
     home = empty_home
     port = free_port()
     with remote(home, "streamable-http", port=port) as url:
-        add_remote(home, url)
+        add_remote(home, url, *ERAS[era])
         async with gateway(home, daemon=True) as session:
             assert text_of(await session.call_tool("remote__echo", {"text": "one"})) == "one"
             with _restarted(home, port):
@@ -193,6 +200,8 @@ async def test_a_server_restarted_mid_session_is_initialized_again(empty_home: H
                 assert text_of(await session.call_tool("remote__echo", {"text": "two"})) == "two"
     starts = [line for line in (home.work / "remote.log").read_text().splitlines() if line.startswith("start ")]
     assert len(starts) >= 2
+    if era == "handshake":
+        assert "forgot its session (404)" in (home.path / "logs" / "remote.log").read_text()
 
 
 @contextmanager

@@ -212,6 +212,10 @@ final class HTTPTransport: DownstreamTransport {
     private func postStreamable(_ message: JSONRPCMessage, requestId: Int?) async throws {
         var reinitialized = false
         while true {
+            // A new session being opened: requests go with it.
+            if message.method != "initialize", let opening = state.withLock({ $0.reinitializing }) {
+                _ = try? await opening.value
+            }
             let session = state.withLock { $0.sessionId }
             // A request's answer is bounded by its deadline in the connection (which cancels this).
             let response = try await execute(
@@ -253,15 +257,36 @@ final class HTTPTransport: DownstreamTransport {
     }
 
     /// Headers of a POST: the session, the protocol version (the request's own `_meta` one for a
-    /// stateless request, else the one `initialize` settled).
+    /// stateless request, else the one `initialize` settled); a stateless (2026-07-28) request
+    /// also names its method in `Mcp-Method` and, for `tools/call`, `prompts/get` and
+    /// `resources/read`, its subject in `Mcp-Name`, as the server checks them against the body.
     private func headers(for message: JSONRPCMessage, session: String?) -> [(String, String)] {
         var headers: [(String, String)] = []
         if let session { headers.append(("Mcp-Session-Id", session)) }
-        let version =
-            message.params?["_meta"]?[MCPProtocol.Meta.protocolVersion]?.stringValue
-            ?? state.withLock { $0.protocolVersion }
-        if let version { headers.append(("MCP-Protocol-Version", version)) }
+        let stateless = message.params?["_meta"]?[MCPProtocol.Meta.protocolVersion]?.stringValue
+        if let version = stateless ?? state.withLock({ $0.protocolVersion }) {
+            headers.append(("MCP-Protocol-Version", version))
+        }
+        if stateless != nil, let method = message.method {
+            headers.append(("Mcp-Method", method))
+            if let key = Self.nameBearing[method], let name = message.params?[key]?.stringValue {
+                headers.append(("Mcp-Name", Self.headerValue(name)))
+            }
+        }
         return headers
+    }
+
+    /// The params member each method mirrors in `Mcp-Name`.
+    static let nameBearing = ["tools/call": "name", "prompts/get": "name", "resources/read": "uri"]
+
+    /// `value` as a header value: as it is when it is visible ASCII (spaces inside allowed), else
+    /// `=?base64?…?=` so every byte survives.
+    static func headerValue(_ value: String) -> String {
+        let plain = value.utf8.allSatisfy { (0x20...0x7E).contains($0) }
+        if plain && value.first != " " && value.last != " " && !(value.hasPrefix("=?base64?") && value.hasSuffix("?=")) {
+            return value
+        }
+        return "=?base64?\(Data(value.utf8).base64EncodedString())?="
     }
 
     /// Delivers what a 2xx answer carries: a JSON message (or batch), or an event stream read
@@ -419,8 +444,8 @@ final class HTTPTransport: DownstreamTransport {
         guard let initialize = state.withLock({ $0.initialize }), let id = initialize.id?.intValue else {
             throw Failure.lost("the server forgot its session (404)")
         }
+        // The stale id stays until the new one is known: a request sent meanwhile waits for this.
         state.withLock { state in
-            state.sessionId = nil
             state.stream?.cancel()
             state.stream = nil
         }
