@@ -153,7 +153,7 @@ public struct Importer: Sendable {
             Downstream(
                 name: item.name, namespace: item.namespace, transport: server.transport == .http ? .http : .stdio,
                 command: server.command, args: server.args, cwd: server.cwd, url: server.url,
-                tags: ["imported_from": item.source]))
+                httpTransport: server.httpTransport, tags: ["imported_from": item.source]))
         guard let scopeName = item.authScope else { return }
         do {
             let scope = try scopes.create(

@@ -55,7 +55,24 @@ struct ServerCommandTests {
         #expect(server["url"] as? String == "https://mcp.example.com/mcp")
         #expect(server["headers"] as? [String: String] == ["X-Team": "core"])
         #expect(server["command"] is NSNull)
+        #expect(server["http_transport"] as? String == "auto")
         #expect(try sandbox.ok(["server", "list"]).contains("https://mcp.example.com/mcp"))
+    }
+
+    @Test("--transport pins the HTTP flavour of a URL server, and show prints it")
+    func addHTTPTransport() throws {
+        let server = try sandbox.jsonObject([
+            "server", "add", "legacy", "--url", "https://mcp.example.com/sse", "--transport", "sse", "--json",
+        ])
+        #expect(server["http_transport"] as? String == "sse")
+        #expect(try sandbox.ok(["server", "show", "legacy"]).contains("transport:    http (sse)"))
+        for arguments in [
+            ["server", "add", "x", "--transport", "sse", "--", "cmd"],
+            ["server", "add", "y", "--url", "https://e.example/mcp", "--transport", "grpc"],
+        ] {
+            let result = try sandbox.run(arguments)
+            #expect(result.exitCode != 0 && (result.stderr.contains("--transport") || result.stderr.contains("grpc")))
+        }
     }
 
     @Test("list, show, disable, enable and rm")

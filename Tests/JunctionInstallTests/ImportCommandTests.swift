@@ -91,6 +91,27 @@ struct ImportCommandTests {
             ])
     }
 
+    @Test("a URL entry's type becomes the server's HTTP transport")
+    func httpTransport() throws {
+        try sandbox.write(
+            ".cursor/mcp.json",
+            """
+            {"mcpServers": {
+              "legacy": {"type": "sse", "url": "https://a.example.com/sse"},
+              "modern": {"type": "http", "url": "https://b.example.com/mcp"},
+              "spelled": {"type": "streamable_http", "url": "https://c.example.com/mcp"},
+              "plain": {"url": "https://d.example.com/mcp"}
+            }}
+            """)
+        try sandbox.ok(["import", "cursor"])
+        let flavours = Dictionary(
+            uniqueKeysWithValues: try servers().map { ($0["name"] as? String ?? "", $0["http_transport"] as? String) })
+        #expect(
+            flavours == [
+                "legacy": "sse", "modern": "streamable-http", "spelled": "streamable-http", "plain": "auto",
+            ])
+    }
+
     @Test("--replace installs Junction and removes the imported entries in one write")
     func replace() throws {
         try sandbox.write(".cursor/mcp.json", Self.cursor, mode: 0o600)

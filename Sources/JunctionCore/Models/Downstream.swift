@@ -7,6 +7,17 @@ public struct Downstream: Codable, Sendable, Hashable, Identifiable {
         case http
     }
 
+    /// How an `http` downstream is spoken to: found by the spec's fallback (`auto`), or pinned.
+    public enum HTTPTransport: String, Codable, Sendable, CaseIterable {
+        /// Streamable HTTP (or stateless 2026-07-28 HTTP); legacy HTTP+SSE when a POST of the
+        /// first message is answered 400, 404 or 405.
+        case auto
+        /// Streamable HTTP (2025-03-26 and later, and the stateless 2026-07-28 protocol) only.
+        case streamableHTTP = "streamable-http"
+        /// Legacy HTTP+SSE (2024-11-05): a GET event stream, messages POSTed to its `endpoint`.
+        case sse
+    }
+
     public enum InstanceMode: String, Codable, Sendable, CaseIterable {
         /// One process per (downstream, auth scope), shared by every session.
         case shared
@@ -27,6 +38,8 @@ public struct Downstream: Codable, Sendable, Hashable, Identifiable {
     public var url: String?
     /// Non-secret HTTP headers for `http` downstreams.
     public var headers: [String: String]
+    /// The HTTP flavour of an `http` downstream (ignored for `stdio`).
+    public var httpTransport: HTTPTransport
     public var enabled: Bool
     public var quarantined: Bool
     public var instanceMode: InstanceMode
@@ -50,6 +63,7 @@ public struct Downstream: Codable, Sendable, Hashable, Identifiable {
         cwd: String? = nil,
         url: String? = nil,
         headers: [String: String] = [:],
+        httpTransport: HTTPTransport = .auto,
         enabled: Bool = true,
         quarantined: Bool = false,
         instanceMode: InstanceMode = .shared,
@@ -69,6 +83,7 @@ public struct Downstream: Codable, Sendable, Hashable, Identifiable {
         self.cwd = cwd
         self.url = url
         self.headers = headers
+        self.httpTransport = httpTransport
         self.enabled = enabled
         self.quarantined = quarantined
         self.instanceMode = instanceMode
@@ -94,6 +109,7 @@ public struct Downstream: Codable, Sendable, Hashable, Identifiable {
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case id, name, namespace, transport, command, args, env, cwd, url, headers, enabled,
             quarantined, tags
+        case httpTransport = "http_transport"
         case instanceMode = "instance_mode"
         case idleTimeoutSec = "idle_timeout_sec"
         case callTimeoutSec = "call_timeout_sec"
@@ -114,6 +130,7 @@ public struct Downstream: Codable, Sendable, Hashable, Identifiable {
         try container.encode(cwd, forKey: .cwd)
         try container.encode(url, forKey: .url)
         try container.encode(headers, forKey: .headers)
+        try container.encode(httpTransport, forKey: .httpTransport)
         try container.encode(enabled, forKey: .enabled)
         try container.encode(quarantined, forKey: .quarantined)
         try container.encode(instanceMode, forKey: .instanceMode)

@@ -3,7 +3,8 @@ import JunctionCore
 import Logging
 import Synchronization
 
-/// A JSON-RPC client over one downstream process.
+/// A JSON-RPC client over one downstream server, whatever its transport (a child process's
+/// pipes, HTTP).
 ///
 /// Request ids are Junction's own integers (so ids from many clients never collide on a shared
 /// server); progress tokens are rewritten to those ids and reported back to the caller. Every
@@ -40,7 +41,6 @@ final class DownstreamConnection: Sendable {
         var nextId = 1
         var pending: [Int: Pending] = [:]
         var exitReason: String?
-        var framer: LineFramer
         /// Requests the server made of us, being answered.
         var serverRequests: [RawJSON: Task<Void, Never>] = [:]
     }
@@ -48,14 +48,15 @@ final class DownstreamConnection: Sendable {
     let server: String
     let stderr: StderrLog
     let maxMessageBytes: Int
-    private static let oversizedContextBytes = 1024
+    static let oversizedContextBytes = 1024
     private static let logger = Logger(label: "junction.downstream")
     private let handlers: Handlers
     private let state: Mutex<State>
-    private let child: Mutex<ChildProcess?>
+    private let transport: any DownstreamTransport
     private let watchdog: Mutex<Task<Void, Never>?>
 
-    init(
+    /// A connection to a child process spoken to over stdio.
+    convenience init(
         server: String,
         command: String,
         arguments: [String],
@@ -66,23 +67,27 @@ final class DownstreamConnection: Sendable {
         secretValues: [String] = [],
         handlers: Handlers
     ) throws {
+        let stderr = StderrLog(logPath: logPath, secretValues: secretValues)
+        let transport = StdioTransport(
+            command: command, arguments: arguments, environment: environment, cwd: cwd, stderr: stderr,
+            maxMessageBytes: maxMessageBytes, oversizedContextBytes: Self.oversizedContextBytes)
+        try self.init(
+            server: server, transport: transport, stderr: stderr, maxMessageBytes: maxMessageBytes, handlers: handlers)
+    }
+
+    /// A connection over `transport`, started here.
+    init(
+        server: String, transport: any DownstreamTransport, stderr: StderrLog, maxMessageBytes: Int,
+        handlers: Handlers
+    ) throws {
         self.server = server
         self.handlers = handlers
         self.maxMessageBytes = maxMessageBytes
-        self.stderr = StderrLog(logPath: logPath, secretValues: secretValues)
-        // The ends of a dropped message are kept to find which request it answered.
-        self.state = Mutex(
-            State(
-                framer: LineFramer(
-                    maxLineBytes: maxMessageBytes, oversizedContextBytes: Self.oversizedContextBytes)))
-        self.child = Mutex(nil)
+        self.stderr = stderr
+        self.state = Mutex(State())
+        self.transport = transport
         self.watchdog = Mutex(nil)
-        let process = try ChildProcess(
-            command: command, arguments: arguments, environment: environment, cwd: cwd,
-            onStdout: { [weak self] chunk in self?.receive(chunk) },
-            onStderr: { [stderr] chunk in stderr.append(chunk) },
-            onExit: { [weak self] status in self?.exited(status: status) })
-        child.withLock { $0 = process }
+        try transport.start { [weak self] event in self?.receive(event) }
         // Checks deadlines; cancelled in `exited` or deinit.
         let task = Task { [weak self] in
             while !Task.isCancelled {
@@ -98,7 +103,7 @@ final class DownstreamConnection: Sendable {
         watchdog.withLock { $0?.cancel() }
     }
 
-    var pid: Int32? { child.withLock { $0?.pid } }
+    var pid: Int32? { transport.pid }
 
     /// An id for a request sent later with `request(_:params:timeout:id:)`, for a caller that must
     /// know it before the response (a `subscriptions/listen` stream is named by its request's id).
@@ -168,39 +173,25 @@ final class DownstreamConnection: Sendable {
         send(.notification(method: method, params: params))
     }
 
-    /// Asks the process to stop: stdin is closed, then SIGTERM and SIGKILL to its process group
-    /// if it has not exited after the grace period.
+    /// Asks the server to stop: stdin is closed, then SIGTERM and SIGKILL to its process group
+    /// if it has not exited after the grace period (a remote server: its session is deleted).
     func stop(grace: Duration = .seconds(2)) {
-        guard let process = child.withLock({ $0 }) else { return }
-        process.closeStdin()
-        let exited = state.withLock { $0.exitReason != nil }
-        guard !exited else { return }
-        // Escalation; ends by itself after two grace periods at most. It holds the connection
-        // strongly: the pool drops its reference right after stop(), and a server that ignores its
-        // closed stdin must still get SIGTERM and SIGKILL (and be reaped, marked exited) after that.
-        Task { [self] in
-            try? await Task.sleep(for: grace)
-            guard self.isRunning else { return }
-            process.signal(SIGTERM)
-            try? await Task.sleep(for: grace)
-            guard self.isRunning else { return }
-            process.signal(SIGKILL)
-        }
+        transport.stop(grace: grace)
     }
 
     /// Stops at once (SIGKILL to the group): for shutdown when waiting is not an option.
     func kill() {
-        child.withLock { $0 }?.signal(SIGKILL)
+        transport.kill()
     }
 
     /// Closes the process's stdin (a well-behaved server exits), nothing more.
     func closeInput() {
-        child.withLock { $0 }?.closeStdin()
+        transport.closeInput()
     }
 
     /// Sends `signal` to the process group, unless the process was reaped.
     func signalGroup(_ signal: Int32) {
-        child.withLock { $0 }?.signal(signal)
+        transport.signalGroup(signal)
     }
 
     var isRunning: Bool { state.withLock { $0.exitReason == nil } }
@@ -209,20 +200,20 @@ final class DownstreamConnection: Sendable {
     var exitReason: String? { state.withLock { $0.exitReason } }
 
     private func send(_ message: JSONRPCMessage) {
-        var bytes = message.encoded()
-        bytes.append(0x0A)
-        child.withLock { $0 }?.write(bytes)
+        transport.send(message)
     }
 
-    private func receive(_ chunk: [UInt8]) {
-        let frames = state.withLock { $0.framer.append(chunk) }
-        for frame in frames {
-            switch frame {
-            case .line(let line):
-                handle(line)
-            case .oversized(let size, let head, let tail):
-                dropped(size: size, head: head, tail: tail)
-            }
+    private func receive(_ event: TransportEvent) {
+        switch event {
+        case .message(let bytes):
+            handle(bytes)
+        case .oversized(let size, let head, let tail):
+            dropped(size: size, head: head, tail: tail)
+        case .failed(let id, let error):
+            let pending = state.withLock { $0.pending.removeValue(forKey: id) }
+            pending?.continuation.resume(throwing: error)
+        case .closed(let reason):
+            exited(reason: reason)
         }
     }
 
@@ -334,24 +325,19 @@ final class DownstreamConnection: Sendable {
         }
     }
 
-    private func exited(status: Int32) {
-        child.withLock { $0?.markExited() }
-        let reason = Self.describe(status: status)
-        let pending = state.withLock { state -> [Pending] in
+    private func exited(reason: String) {
+        // Once: a transport says it closed once, but a stop may race its own failure.
+        let pending = state.withLock { state -> [Pending]? in
+            guard state.exitReason == nil else { return nil }
             state.exitReason = reason
             defer { state.pending.removeAll() }
             return Array(state.pending.values)
         }
+        guard let pending else { return }
         let error = DownstreamError.unavailable(server: server, reason: reason, stderr: stderr.tail())
         for entry in pending { entry.continuation.resume(throwing: error) }
         watchdog.withLock { $0?.cancel() }
         handlers.onExit(reason)
-    }
-
-    static func describe(status: Int32) -> String {
-        let signal = status & 0x7F
-        if signal == 0 { return "exited with status \((status >> 8) & 0xFF)" }
-        return "killed by signal \(signal)"
     }
 
     static func settingProgressToken(in params: RawJSON?, to token: RawJSON) -> RawJSON? {

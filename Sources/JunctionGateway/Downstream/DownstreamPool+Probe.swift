@@ -19,6 +19,9 @@ extension DownstreamPool {
         var args: [String]
         var env: [String: String]
         var cwd: String?
+        var url: String?
+        var headers: [String: String]
+        var httpTransport: Downstream.HTTPTransport
 
         init(_ downstream: Downstream) {
             downstreamId = downstream.id
@@ -26,6 +29,9 @@ extension DownstreamPool {
             args = downstream.args
             env = downstream.env
             cwd = downstream.cwd
+            url = downstream.url
+            headers = downstream.headers
+            httpTransport = downstream.httpTransport
         }
     }
 

@@ -290,24 +290,15 @@ public actor DownstreamPool {
     // MARK: - Starting
 
     private func start(_ downstream: Downstream, key: InstanceKey) async throws -> DownstreamInstance {
-        guard downstream.transport == .stdio, let command = downstream.command else {
-            throw DownstreamError.unavailable(
-                server: downstream.name, reason: "HTTP downstreams are not supported yet", stderr: [])
-        }
-        var environment = Self.baseEnvironment()
-        environment.merge(downstream.env) { _, new in new }
         // What the server is given as secrets is hidden wherever its stderr is quoted.
-        var secretValues: [String] = []
-        if let scopeId = key.authScopeId {
-            do {
-                let scopeSecrets = try secrets(scopeId)
-                environment.merge(scopeSecrets.env) { _, new in new }
-                secretValues = Array(scopeSecrets.env.values) + Array(scopeSecrets.headers.values)
-            } catch {
-                throw DownstreamError.unavailable(
-                    server: downstream.name, reason: "its auth scope cannot be opened: \(error)", stderr: [])
-            }
+        let scopeSecrets: AuthScopeRepository.Secrets?
+        do {
+            scopeSecrets = try key.authScopeId.map(secrets)
+        } catch {
+            throw DownstreamError.unavailable(
+                server: downstream.name, reason: "its auth scope cannot be opened: \(error)", stderr: [])
         }
+        let secretValues = scopeSecrets.map { Array($0.env.values) + Array($0.headers.values) } ?? []
         let hooks = hooks
         let sessionId = key.sessionId
         let subscriptions = DownstreamSubscriptions(server: downstream.name)
@@ -330,12 +321,14 @@ public actor DownstreamPool {
             // Short: records the exit on the actor; ends by itself.
             Task { await self.instanceExited(key, downstream: downstream, reason: reason) }
         }
-        let spawn = { [options, home, processes] in
+        let logPath = (home.logsPath as NSString).appendingPathComponent("\(downstream.name).log")
+        let transport = try makeTransport(
+            downstream, scopeSecrets: scopeSecrets, authorizer: hooks.authorizer(downstream, key.authScopeId))
+        let spawn = { [options, processes] in
+            let stderr = StderrLog(logPath: logPath, secretValues: secretValues + downstream.headers.values)
             let connection = try DownstreamConnection(
-                server: downstream.name, command: command, arguments: downstream.args, environment: environment,
-                cwd: downstream.cwd,
-                logPath: (home.logsPath as NSString).appendingPathComponent("\(downstream.name).log"),
-                maxMessageBytes: options.maxMessageBytes, secretValues: secretValues, handlers: handlers)
+                server: downstream.name, transport: transport(stderr), stderr: stderr,
+                maxMessageBytes: options.maxMessageBytes, handlers: handlers)
             // Shutdown began while it started: it must not outlive the pool.
             guard processes.track(connection) else {
                 connection.kill()
@@ -392,6 +385,12 @@ public actor DownstreamPool {
                     "tools": "\(catalog.tools.count)", "instance": "\(key)", "era": "\(era)",
                 ])
             return instance
+        } catch DownstreamError.authorizationRequired(let server, let detail) {
+            // Waiting for the user to sign in is no crash: no backoff, no crash loop.
+            connection.kill()
+            try ensureNotStopping(downstream)
+            logger.info("server needs a sign-in", metadata: ["junction.downstream": "\(downstream.name)"])
+            throw DownstreamError.authorizationRequired(server: server, detail: detail)
         } catch {
             connection.kill()
             // A start cut short by shutdown is no crash.
@@ -403,6 +402,45 @@ public actor DownstreamPool {
             if let error = error as? DownstreamError, case .unavailable = error { throw error }
             throw DownstreamError.unavailable(
                 server: downstream.name, reason: "it did not start: \(reason)", stderr: connection.stderr.tail())
+        }
+    }
+
+    /// How to reach a server, given the stderr log its connection keeps: its command over stdio,
+    /// or its URL over HTTP with the headers of its definition and auth scope (an auth scope's
+    /// environment entries and headers alike become request headers of a remote server).
+    private func makeTransport(
+        _ downstream: Downstream, scopeSecrets: AuthScopeRepository.Secrets?, authorizer: (any HTTPAuthorizer)?
+    ) throws -> @Sendable (StderrLog) -> any DownstreamTransport {
+        let options = options
+        switch downstream.transport {
+        case .stdio:
+            guard let command = downstream.command else {
+                throw DownstreamError.unavailable(server: downstream.name, reason: "it has no command", stderr: [])
+            }
+            var environment = Self.baseEnvironment()
+            environment.merge(downstream.env) { _, new in new }
+            environment.merge(scopeSecrets?.env ?? [:]) { _, new in new }
+            let childEnvironment = environment
+            return { stderr in
+                StdioTransport(
+                    command: command, arguments: downstream.args, environment: childEnvironment, cwd: downstream.cwd,
+                    stderr: stderr, maxMessageBytes: options.maxMessageBytes,
+                    oversizedContextBytes: DownstreamConnection.oversizedContextBytes)
+            }
+        case .http:
+            guard let text = downstream.url, let url = URL(string: text), RemoteOrigin(url) != nil else {
+                throw DownstreamError.unavailable(
+                    server: downstream.name,
+                    reason: "its URL \(HTTPTransport.display(downstream.url.flatMap(URL.init(string:)))) is not an "
+                        + "http or https URL", stderr: [])
+            }
+            var headers = downstream.headers
+            headers.merge(scopeSecrets?.env ?? [:]) { _, new in new }
+            headers.merge(scopeSecrets?.headers ?? [:]) { _, new in new }
+            let configuration = HTTPTransport.Configuration(
+                server: downstream.name, url: url, headers: headers, flavour: downstream.httpTransport,
+                authorizer: authorizer, maxMessageBytes: options.maxMessageBytes)
+            return { stderr in HTTPTransport(configuration: configuration, stderr: stderr) }
         }
     }
 

@@ -1,3 +1,5 @@
+import JunctionCore
+
 /// A server entry found in a client's configuration, read into what a Junction downstream needs.
 public struct ClientServer: Sendable, Hashable {
     public enum Transport: String, Sendable, Codable {
@@ -13,6 +15,9 @@ public struct ClientServer: Sendable, Hashable {
     public var env: [String: String] = [:]
     public var headers: [String: String] = [:]
     public var url: String?
+    /// The HTTP flavour the client's entry states (`"type": "sse"`, `"type": "http"`, Gemini's
+    /// `httpUrl`); `auto` when it states none.
+    public var httpTransport: Downstream.HTTPTransport = .auto
     public var cwd: String?
     /// Why it cannot be imported, if it cannot.
     public var problem: String?
@@ -49,6 +54,8 @@ public struct ClientServer: Sendable, Hashable {
             }
             transport = .http
             self.url = text
+            httpTransport = Self.flavour(type: (value["type"] ?? value["transport"])?.stringValue)
+            if value["httpUrl"] != nil { httpTransport = .streamableHTTP }
         } else if let command {
             guard let text = command.stringValue, !text.isEmpty else {
                 problem = "its command is not a string"
@@ -86,6 +93,18 @@ public struct ClientServer: Sendable, Hashable {
             if field == "env" { self.env = pairs } else { self.headers = pairs }
         }
         cwd = value["cwd"]?.stringValue
+    }
+}
+
+extension ClientServer {
+    /// The flavour a client's `type` (or `transport`) names: `sse`; `http`, `streamable-http` and
+    /// their spellings; anything else leaves it to Junction.
+    static func flavour(type: String?) -> Downstream.HTTPTransport {
+        switch type?.lowercased().replacingOccurrences(of: "_", with: "-") {
+        case "sse": .sse
+        case "http", "streamable-http", "streamablehttp", "streamable": .streamableHTTP
+        default: .auto
+        }
     }
 }
 

@@ -1540,6 +1540,7 @@ enum EmbeddedOpenAPI {
             - cwd
             - url
             - headers
+            - http_transport
             - enabled
             - quarantined
             - instance_mode
@@ -1571,6 +1572,7 @@ enum EmbeddedOpenAPI {
             headers:
               $ref: "#/components/schemas/VariableMap"
               description: Non-secret HTTP headers of an http server.
+            http_transport: { $ref: "#/components/schemas/HTTPTransport" }
             enabled: { type: boolean }
             quarantined: { type: boolean }
             instance_mode: { $ref: "#/components/schemas/InstanceMode" }
@@ -1591,6 +1593,13 @@ enum EmbeddedOpenAPI {
         Transport:
           type: string
           enum: [stdio, http]
+        HTTPTransport:
+          type: string
+          description: |
+            How an http server is spoken to: `auto` tries streamable HTTP (and the stateless 2026-07-28
+            protocol) and falls back to legacy HTTP+SSE when the first POST is refused (400, 404, 405);
+            `streamable-http` and `sse` pin one. Ignored for stdio servers.
+          enum: [auto, streamable-http, sse]
         InstanceMode:
           type: string
           description: "`shared`: one process per (server, auth scope) for every session; `per_session`: one per client session."
@@ -1664,6 +1673,11 @@ enum EmbeddedOpenAPI {
               oneOf:
                 - $ref: "#/components/schemas/VariableMap"
                 - type: "null"
+            http_transport:
+              description: "`auto` when absent."
+              oneOf:
+                - $ref: "#/components/schemas/HTTPTransport"
+                - type: "null"
             enabled: { type: [boolean, "null"] }
             quarantined: { type: [boolean, "null"] }
             instance_mode:
@@ -1701,6 +1715,7 @@ enum EmbeddedOpenAPI {
             cwd: { type: [string, "null"] }
             url: { type: [string, "null"] }
             headers: { $ref: "#/components/schemas/VariableMap" }
+            http_transport: { $ref: "#/components/schemas/HTTPTransport" }
             enabled: { type: boolean }
             quarantined: { type: boolean }
             instance_mode:

@@ -50,6 +50,8 @@ struct DownstreamController {
         var cwd: String?
         var url: String?
         var headers: [String: String]?
+        /// `auto` (default), `streamable-http` or `sse`: how an http server is spoken to.
+        var httpTransport: String?
         var enabled: Bool?
         var quarantined: Bool?
         /// `shared` (default) or `per_session` (`per-session` is accepted too).
@@ -61,6 +63,7 @@ struct DownstreamController {
         enum CodingKeys: String, CodingKey {
             case name, namespace, transport, command, args, env, cwd, url, headers, enabled, quarantined, tags
             case instanceMode = "instance_mode"
+            case httpTransport = "http_transport"
             case idleTimeoutSec = "idle_timeout_sec"
             case callTimeoutSec = "call_timeout_sec"
         }
@@ -81,6 +84,7 @@ struct DownstreamController {
         var cwd: Patch<String>
         var url: Patch<String>
         var headers: [String: String]?
+        var httpTransport: String?
         var enabled: Bool?
         var quarantined: Bool?
         var instanceMode: String?
@@ -99,6 +103,7 @@ struct DownstreamController {
             cwd = try container.decodePatch(String.self, forKey: .cwd)
             url = try container.decodePatch(String.self, forKey: .url)
             headers = try container.decodeUnlessNull([String: String].self, forKey: .headers)
+            httpTransport = try container.decodeUnlessNull(String.self, forKey: .httpTransport)
             enabled = try container.decodeUnlessNull(Bool.self, forKey: .enabled)
             quarantined = try container.decodeUnlessNull(Bool.self, forKey: .quarantined)
             instanceMode = try container.decodeUnlessNull(String.self, forKey: .instanceMode)
@@ -152,7 +157,8 @@ struct DownstreamController {
             name: body.name, namespace: body.namespace,
             transport: try body.transport.map(Self.transport) ?? (url == nil ? .stdio : .http),
             command: command, args: body.args ?? [], env: body.env ?? [:], cwd: Self.nonEmpty(body.cwd), url: url,
-            headers: body.headers ?? [:], enabled: body.enabled ?? true, quarantined: body.quarantined ?? false,
+            headers: body.headers ?? [:], httpTransport: try body.httpTransport.map(Self.httpTransport) ?? .auto,
+            enabled: body.enabled ?? true, quarantined: body.quarantined ?? false,
             instanceMode: try body.instanceMode.map(Self.instanceMode) ?? .shared,
             idleTimeoutSec: body.idleTimeoutSec?.value ?? Downstream.defaultIdleTimeoutSec,
             callTimeoutSec: body.callTimeoutSec?.value ?? Downstream.defaultCallTimeoutSec, tags: body.tags ?? [:])
@@ -172,6 +178,7 @@ struct DownstreamController {
         downstream.cwd = Self.nonEmpty(body.cwd.applied(to: stored.cwd))
         downstream.url = Self.nonEmpty(body.url.applied(to: stored.url))
         if let headers = body.headers { downstream.headers = headers }
+        if let flavour = body.httpTransport { downstream.httpTransport = try Self.httpTransport(flavour) }
         if let enabled = body.enabled { downstream.enabled = enabled }
         if let quarantined = body.quarantined { downstream.quarantined = quarantined }
         if let mode = body.instanceMode { downstream.instanceMode = try Self.instanceMode(mode) }
@@ -227,6 +234,10 @@ struct DownstreamController {
 
     private static func transport(_ raw: String) throws -> Downstream.Transport {
         try Validate.oneOf(raw, as: Downstream.Transport.self, field: "transport")
+    }
+
+    private static func httpTransport(_ raw: String) throws -> Downstream.HTTPTransport {
+        try Validate.oneOf(raw, as: Downstream.HTTPTransport.self, field: "http_transport")
     }
 
     private static func instanceMode(_ raw: String) throws -> Downstream.InstanceMode {

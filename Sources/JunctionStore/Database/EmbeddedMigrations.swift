@@ -272,5 +272,14 @@ enum EmbeddedMigrations {
                 ON audit_records(created_at, status, latency_ms, cache_hit, tool_name, downstream_id, rule_id, error_code);
             """#
         ),
+        (
+            "0004_downstream_http_transport",
+            #"""
+            -- How a remote (http) server is spoken to: 'auto' finds streamable HTTP or, by the spec's
+            -- fallback, legacy HTTP+SSE; 'streamable-http' and 'sse' pin one. Ignored for stdio servers.
+            ALTER TABLE downstreams ADD COLUMN http_transport TEXT NOT NULL DEFAULT 'auto'
+                CHECK (http_transport IN ('auto', 'streamable-http', 'sse'));
+            """#
+        ),
     ]
 }

@@ -16,6 +16,7 @@ extension Downstream: FetchableRecord, PersistableRecord {
             cwd: row["cwd"],
             url: row["url"],
             headers: try row.json("headers"),
+            httpTransport: try row.enumValue("http_transport"),
             enabled: row["enabled"],
             quarantined: row["quarantined"],
             instanceMode: try row.enumValue("instance_mode"),
@@ -38,6 +39,7 @@ extension Downstream: FetchableRecord, PersistableRecord {
         container["cwd"] = cwd
         container["url"] = url
         container["headers"] = JSONColumn.encode(headers)
+        container["http_transport"] = httpTransport.rawValue
         container["enabled"] = enabled
         container["quarantined"] = quarantined
         container["instance_mode"] = instanceMode.rawValue

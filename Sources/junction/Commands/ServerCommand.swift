@@ -25,12 +25,21 @@ struct ServerCommand: ParsableCommand {
         var mode: Downstream.InstanceMode { self == .shared ? .shared : .perSession }
     }
 
+    /// `--transport` of a URL server.
+    enum HTTPFlavour: String, ExpressibleByArgument, CaseIterable {
+        case auto
+        case streamableHTTP = "streamable-http"
+        case sse
+
+        var flavour: Downstream.HTTPTransport { Downstream.HTTPTransport(rawValue: rawValue) ?? .auto }
+    }
+
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Add a server: a command to start (stdio), or --url for a streamable-HTTP server.",
+            abstract: "Add a server: a command to start (stdio), or --url for a remote (HTTP) server.",
             usage: """
                 junction server add NAME [--namespace NS] [--env K=V]... [--cwd DIR] [--instance shared|per-session] -- COMMAND [ARGS...]
-                junction server add NAME --url URL [--header K=V]...
+                junction server add NAME --url URL [--header K=V]... [--transport auto|streamable-http|sse]
                 """)
 
         @Argument(help: "Server name ([A-Za-z0-9._-], up to 64).") var name: String
@@ -43,7 +52,12 @@ struct ServerCommand: ParsableCommand {
         var env: [String] = []
         @Option(help: ArgumentHelp("Working directory of the server process.", valueName: "DIR")) var cwd: String?
         @Option(help: "One process shared by all sessions, or one per session.") var instance: Instance = .shared
-        @Option(help: "URL of a streamable-HTTP MCP server (instead of a command).") var url: String?
+        @Option(help: "URL of a remote MCP server (instead of a command).") var url: String?
+        @Option(
+            help: ArgumentHelp(
+                "How the URL server is spoken to: auto (streamable HTTP, falling back to legacy SSE), "
+                    + "streamable-http or sse.", valueName: "auto|streamable-http|sse"))
+        var transport: HTTPFlavour?
         @Option(
             name: .customLong("header"), help: ArgumentHelp("Non-secret HTTP header, repeatable.", valueName: "K=V"))
         var headers: [String] = []
@@ -66,6 +80,9 @@ struct ServerCommand: ParsableCommand {
                 throw ArgumentParser.ValidationError(
                     "missing the command: junction server add \(name) -- COMMAND [ARGS...] (or --url URL)")
             }
+            if url == nil && transport != nil {
+                throw ArgumentParser.ValidationError("--transport is for a URL server (--url URL)")
+            }
         }
 
         func run() throws {
@@ -81,6 +98,7 @@ struct ServerCommand: ParsableCommand {
                     cwd: cwd.map(absolutePath),
                     url: url,
                     headers: try parsePairs(headers, field: "headers"),
+                    httpTransport: transport?.flavour ?? .auto,
                     enabled: !disabled,
                     instanceMode: instance.mode,
                     idleTimeoutSec: idleTimeout,
@@ -127,7 +145,8 @@ struct ServerCommand: ParsableCommand {
             print("name:         \(server.name)")
             print("id:           \(server.id)")
             print("namespace:    \(server.namespace)")
-            print("transport:    \(server.transport.rawValue)")
+            let flavour = server.transport == .http ? " (\(server.httpTransport.rawValue))" : ""
+            print("transport:    \(server.transport.rawValue)\(flavour)")
             print("command:      \(ServerCommand.commandLine(server))")
             print("env:          \(Output.pairs(server.env))")
             if let cwd = server.cwd { print("cwd:          \(cwd)") }
