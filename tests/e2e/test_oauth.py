@@ -259,7 +259,7 @@ def test_login_through_the_daemon_lands_on_its_callback_and_is_published(notes: 
         status, _, page = browse(url)
         assert status == 200 and "signed in to notes" in page
         assert "Signed in to notes" in finish(proc)
-        [event] = events.until(lambda e: e.event == "oauth.connected")
+        event = events.until(lambda e: e.event == "oauth.connected")[-1]
         payload = event.json()
         assert payload["server_name"] == "notes" and payload["auth_scope_name"] == "notes-oauth"
         events.close()
@@ -282,13 +282,13 @@ def test_the_daemon_refreshes_due_tokens_and_reports_failures(notes: Home, oauth
         info = notes.daemon_info()
         assert info is not None
         events = SSEStream(info["url"], "/events?types=oauth.token_refreshed,oauth.refresh_failed&last_event_id=0", notes.api_key())
-        [refreshed] = events.until(lambda e: e.event.startswith("oauth."))
+        refreshed = events.until(lambda e: e.event.startswith("oauth."))[-1]
         assert refreshed.event == "oauth.token_refreshed" and refreshed.json()["server_name"] == "notes"
         assert token_rows(notes)[0][3] > "2000"
 
         oauth_server.post("/test/revoke-all")
         expire_in_database(notes)
-        [failed] = events.until(lambda e: e.event == "oauth.refresh_failed", timeout=30)
+        failed = events.until(lambda e: e.event == "oauth.refresh_failed", timeout=30)[-1]
         reason = failed.json()["reason"]
         assert "invalid_grant" in reason and "junction auth login notes" in reason
         status, body = api(notes, "GET", "/api/v1/downstreams/notes/oauth-status")
@@ -330,8 +330,10 @@ def test_rest_endpoints(notes: Home, oauth_server: OAuthServer) -> None:
         status, body = api(notes, "GET", "/api/v1/downstreams/notes/oauth-status")
         assert body["status"] == "pending" and body["state"] == started["state"]
         # The callback is public (no API key) and protected by state.
-        status, _ = api(notes, "GET", "/api/v1/oauth/callback?code=x&state=forged", key=None)
-        assert status == 400
+        info = notes.daemon_info()
+        assert info is not None
+        status, _, page = browse(info["url"] + "/api/v1/oauth/callback?code=x&state=forged")
+        assert status == 400 and "state does not match" in page
         code, _, page = browse(started["authorization_url"])
         assert code == 200 and "signed in to notes" in page
         status, scopes = api(notes, "GET", "/api/v1/auth-scopes")
@@ -352,14 +354,21 @@ def test_rest_endpoints(notes: Home, oauth_server: OAuthServer) -> None:
         daemon.wait(timeout=30)
 
 
-async def run_calls(home: Home, oauth_server: OAuthServer) -> None:
+NO_TRANSPORT = "the HTTP downstream transport is not in this build"
+
+
+async def run_calls(home: Home, oauth_server: OAuthServer) -> str | None:
+    """The calls through Junction; returns why they could not run (no transport yet)."""
     async with gateway(home) as session:
-        listed = await session.list_tools()
-        names = [tool.name for tool in listed.tools]
-        result = await session.call_tool("notes__whoami", {})
+        try:
+            result = await session.call_tool("notes__whoami", {})
+        except Exception as error:  # the SDK raises the gateway's JSON-RPC error
+            if "not supported yet" in str(error):
+                return NO_TRANSPORT
+            raise
         text = text_of(result) if result.content else ""
-        if "notes__whoami" not in names or "not supported yet" in text:
-            pytest.skip("the HTTP downstream transport is not in this build")
+        if "not supported yet" in text:
+            return NO_TRANSPORT
         assert not result.isError and text == "hello from behind OAuth"
         # The access token is revoked on the server side: the call is refreshed and retried
         # without the client noticing.
@@ -370,10 +379,13 @@ async def run_calls(home: Home, oauth_server: OAuthServer) -> None:
         oauth_server.post("/test/revoke-all")
         failed = await session.call_tool("notes__whoami", {})
         assert failed.isError and "junction auth login notes" in text_of(failed)
+    return None
 
 
 @pytest.mark.anyio
 async def test_calls_through_the_remote_server_use_the_token(notes: Home, oauth_server: OAuthServer) -> None:
     """Needs the HTTP downstream transport (another branch); skipped until it is there."""
     login(notes)
-    await run_calls(notes, oauth_server)
+    skipped = await run_calls(notes, oauth_server)
+    if skipped:
+        pytest.skip(skipped)

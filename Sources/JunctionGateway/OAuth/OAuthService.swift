@@ -95,7 +95,7 @@ public final class OAuthService: Sendable {
         do {
             if let error { throw OAuthError.denied(error: error, description: errorDescription) }
             guard let code, !code.isEmpty else { throw OAuthError.invalid("the callback carries no code") }
-            return try await finish(try await signIn.complete(flow, code: code))
+            return await finish(try await signIn.complete(flow, code: code))
         } catch {
             outcomes.withLock { $0[flow.server.id] = .failed(String(describing: error)) }
             throw error

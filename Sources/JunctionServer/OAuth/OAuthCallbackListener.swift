@@ -3,6 +3,7 @@ import Hummingbird
 import JunctionGateway
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// The CLI's one-shot loopback listener for signing in without a daemon: binds 127.0.0.1 on a
 /// free port, starts the sign-in with `http://127.0.0.1:PORT/oauth/callback` as its redirect,
@@ -29,11 +30,33 @@ public enum OAuthCallbackListener {
                 portSink.yield(channel.localAddress?.port ?? 0)
                 portSink.finish()
             }, logger: logger)
-        return try await withThrowingTaskGroup(of: OAuthSignIn.SignedIn?.self) { group in
-            group.addTask {
-                try await app.runService(gracefulShutdownSignals: [])
-                return nil
+        // A graceful shutdown (not cancellation) once the sign-in ends, so the page answering
+        // the callback is written before the listener closes.
+        let services = ServiceGroup(
+            configuration: .init(services: [app], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger))
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await services.run() }
+            let outcome: Result<OAuthSignIn.SignedIn, any Error>
+            do {
+                outcome = .success(
+                    try await waitForCallback(
+                        service: service, server: server, options: options, timeout: timeout, ports: ports,
+                        results: results, show: show))
+            } catch {
+                outcome = .failure(error)
             }
+            await services.triggerGracefulShutdown()
+            try? await group.waitForAll()
+            return try outcome.get()
+        }
+    }
+
+    private static func waitForCallback(
+        service: OAuthService, server: String, options: OAuthSignIn.Options, timeout: Duration,
+        ports: AsyncStream<Int>, results: AsyncStream<Result<OAuthSignIn.SignedIn, any Error>>,
+        show: @escaping @Sendable (OAuthSignIn.Pending) -> Void
+    ) async throws -> OAuthSignIn.SignedIn {
+        try await withThrowingTaskGroup(of: OAuthSignIn.SignedIn.self) { group in
             group.addTask {
                 var iterator = ports.makeAsyncIterator()
                 guard let port = await iterator.next(), port > 0 else {
@@ -56,10 +79,8 @@ public enum OAuthCallbackListener {
                 throw OAuthError.timedOut(seconds: Int(timeout.components.seconds))
             }
             defer { group.cancelAll() }
-            while let next = try await group.next() {
-                if let signedIn = next { return signedIn }
-            }
-            throw CancellationError()
+            guard let first = try await group.next() else { throw CancellationError() }
+            return first
         }
     }
 }
