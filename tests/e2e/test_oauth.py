@@ -89,6 +89,43 @@ def oauth_server(empty_home: Home) -> Iterator[OAuthServer]:
         server.stop()
 
 
+class OIDCProvider:
+    """oidc-provider-mock (a pre-registered OpenID provider) and a FastMCP server that trusts it."""
+
+    def __init__(self, log: Path) -> None:
+        self.port = free_port()
+        self.issuer = f"http://127.0.0.1:{self.port}"
+        self.provider = subprocess.Popen(
+            [sys.executable, "-m", "oidc_provider_mock", "--port", str(self.port)],
+            stdout=log.open("a"), stderr=subprocess.STDOUT,
+        )
+        wait_http(self.issuer + "/.well-known/openid-configuration")
+        self.mcp_port = free_port()
+        self.url = f"http://127.0.0.1:{self.mcp_port}/mcp"
+        self.server = subprocess.Popen(
+            [sys.executable, str(HERE / "oidc_server.py"), str(self.mcp_port), self.issuer],
+            stdout=log.open("a"), stderr=subprocess.STDOUT,
+        )
+        wait_http(f"http://127.0.0.1:{self.mcp_port}/.well-known/oauth-protected-resource/mcp")
+
+    def stop(self) -> None:
+        for proc in (self.server, self.provider):
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@pytest.fixture
+def oidc(empty_home: Home) -> Iterator[OIDCProvider]:
+    provider = OIDCProvider(empty_home.work / "oidc.log")
+    try:
+        yield provider
+    finally:
+        provider.stop()
+
+
 @pytest.fixture
 def notes(empty_home: Home, oauth_server: OAuthServer) -> Home:
     """A home with the OAuth-guarded server added as `notes`."""
@@ -231,6 +268,38 @@ def test_logout_revokes_at_the_server_and_deletes_the_tokens(notes: Home, oauth_
     assert token_rows(notes) == []
     assert notes.cli_json("auth", "status", "notes")["status"] == "not_connected"
     assert "was not signed in" in notes.cli("auth", "logout", "notes").stdout
+
+
+def test_a_configured_provider_found_by_openid_discovery_signs_in(empty_home: Home, oidc: OIDCProvider) -> None:
+    home = empty_home
+    home.cli("server", "add", "corp", "--url", oidc.url)
+    added = home.cli_json("oauth-provider", "add", "corp-sso", "--issuer", oidc.issuer, "--client-id", "junction-test",
+                          "--client-secret", "CORP_SECRET=corp-client-secret", "--oauth-scope", "openid",
+                          "--oauth-scope", "email")
+    assert added["auth_url"] == oidc.issuer + "/oauth2/authorize" and added["client_secret"] == "set"
+    assert b"corp-client-secret" not in database_bytes(home)
+    shown = home.cli("oauth-provider", "show", "corp-sso").stdout
+    assert "(set)" in shown and "corp-client-secret" not in shown
+    found = home.cli("oauth-provider", "discover", oidc.issuer).stdout
+    assert oidc.issuer + "/oauth2/token" in found
+
+    proc, url = start_login(home, "corp")
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+    assert url.startswith(oidc.issuer + "/oauth2/authorize?")
+    assert query["client_id"] == ["junction-test"] and query["scope"] == ["openid email"]
+    status, landed, page = browse(url, form={"sub": "alice@example.com"})
+    assert status == 200 and "Signed in" in page, page
+    assert "Signed in to corp (scope corp-oauth" in finish(proc)
+    assert [p["name"] for p in home.cli_json("oauth-provider", "list")] == ["corp-sso"], "no client was registered"
+    [scope] = home.cli_json("auth", "status", "corp")["scopes"]
+    assert scope["provider"] == "corp-sso" and scope["registration"] == "manual" and scope["state"] == "valid"
+    assert "openid" in scope["scopes"]
+    proc = home.cli("oauth-provider", "rm", "corp-sso", check=False)
+    assert proc.returncode == 1 and "corp-oauth" in proc.stderr
+    expire_in_database(home)
+    assert "Refreshed corp-oauth" in home.cli("auth", "refresh", "corp").stdout
+    home.cli("auth", "logout", "corp")
+    home.cli("oauth-provider", "rm", "corp-sso", check=False)
 
 
 def test_bad_input_gets_clear_errors(empty_home: Home) -> None:

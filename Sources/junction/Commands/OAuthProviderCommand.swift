@@ -64,6 +64,11 @@ struct OAuthProviderCommand: AsyncParsableCommand {
                     provider.tokenURL = found.tokenEndpoint
                     provider.revocationURL = found.revocationEndpoint
                     provider.deviceAuthorizationURL = found.deviceAuthorizationEndpoint
+                    // RFC 8414: a server that lists no methods takes client_secret_basic.
+                    let methods = found.tokenEndpointAuthMethodsSupported ?? ["client_secret_basic"]
+                    provider.tokenAuthMethod =
+                        methods.contains("client_secret_basic") || !methods.contains("client_secret_post")
+                        ? .clientSecretBasic : .clientSecretPost
                 }
             }
             if let authURL { provider.authURL = authURL }
