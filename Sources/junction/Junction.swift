@@ -17,6 +17,8 @@ struct Junction: AsyncParsableCommand {
             ServerCommand.self,
             RouteCommand.self,
             ScopeCommand.self,
+            AuthCommand.self,
+            OAuthProviderCommand.self,
             SettingsCommand.self,
             DryRunCommand.self,
             ApprovalsCommand.self,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import JunctionCore
+import JunctionGateway
 import JunctionServer
 import JunctionStore
 
@@ -40,6 +41,9 @@ do {
     Output.printError(error.description)
     exit(1)
 } catch let error as LocalAPIError {
+    Output.printError(error.description)
+    exit(1)
+} catch let error as OAuthError {
     Output.printError(error.description)
     exit(1)
 } catch let error as JunctionCore.ValidationError {

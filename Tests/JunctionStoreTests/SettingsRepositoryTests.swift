@@ -15,7 +15,8 @@ struct SettingsRepositoryTests {
     static let known = [
         "default_policy", "max_message_bytes", "log_level", "audit_retention_days", "read_only_cache_ttl_sec",
         "approval_timeout_sec", "allowed_hosts", "http_idle_timeout_sec", "http_max_connections",
-        "startup_timeout_sec", "audit_max_payload_bytes", "shutdown_timeout_sec",
+        "startup_timeout_sec", "audit_max_payload_bytes", "shutdown_timeout_sec", "oauth_client_metadata_url",
+        "oauth_refresh_check_sec",
     ]
 
     @Test("a fresh database has every setting at its default")
@@ -36,6 +37,8 @@ struct SettingsRepositoryTests {
         #expect(values["startup_timeout_sec"] == "30")
         #expect(values["audit_max_payload_bytes"] == "65536")
         #expect(values["shutdown_timeout_sec"] == "10")
+        #expect(values["oauth_client_metadata_url"] == #""""#)
+        #expect(values["oauth_refresh_check_sec"] == "30")
         #expect(try store.settings.get("log_level") == .init(key: "log_level", json: #""info""#, isDefault: true))
     }
 
@@ -100,6 +103,11 @@ struct SettingsRepositoryTests {
         ("startup_timeout_sec", #""30""#),
         ("audit_max_payload_bytes", "1023"),
         ("audit_max_payload_bytes", "4294967296"),
+        ("oauth_client_metadata_url", #""http://insecure.example.com/client.json""#),
+        ("oauth_client_metadata_url", #""https://no-path.example.com""#),
+        ("oauth_client_metadata_url", "5"),
+        ("oauth_refresh_check_sec", "0"),
+        ("oauth_refresh_check_sec", "3601"),
     ]
 
     @Test("values of the wrong type or range are refused and nothing is stored", arguments: refused)

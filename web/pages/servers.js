@@ -4,6 +4,7 @@
 // stderr, and Discover, Restart, Stop, Enable/Disable, Edit and Delete (a 409 that lists the
 // route rules using it offers to delete them with it).
 import { api, clearFormErrors, confirmButton, h, pairsText, parsePairs, relativeTime, showFormError, stream, wholeNumber } from "../api.js";
+import { oauthNotices, oauthSection } from "./oauth.js";
 
 const POLL_MS = 5000;
 const LOG_LINES = 100;
@@ -53,6 +54,7 @@ async function renderList(view) {
   const status = h("p", { class: "cfg-status", role: "status" });
   const failure = h("p", { class: "form-error", role: "alert" });
   const table = h("div", { id: "servers-table", "aria-live": "off" });
+  const notices = oauthNotices();
   const form = serverForm("server-create", null, "Add server");
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -77,6 +79,7 @@ async function renderList(view) {
       h("code", {}, "namespace__tool"), ". Open a server to see its tools and stderr, discover, restart or stop it."),
     status,
     failure,
+    notices.element,
     table,
     h("section", { "aria-labelledby": "server-create-title" }, h("h2", { id: "server-create-title" }, "Add a server"), form),
   );
@@ -131,6 +134,7 @@ async function renderList(view) {
   return () => {
     alive = false;
     stop();
+    notices.stop();
   };
 }
 
@@ -165,6 +169,8 @@ async function renderDetail(view, key) {
     edit: h("button", { type: "button", "data-action": "edit", onclick: () => openEdit() }, "Edit"),
   };
   const remove = confirmButton("Delete", `Delete ${server.name}`, () => deleteServer(false), { "data-action": "delete" });
+  // URL servers may need signing in.
+  const oauth = server.transport === "http" ? oauthSection(server) : null;
 
   view.append(
     h("p", { class: "cfg-back" }, h("a", { href: "#/servers" }, "← All servers")),
@@ -175,6 +181,7 @@ async function renderDetail(view, key) {
     failure,
     overview,
     editSection,
+    oauth?.element ?? "",
     h("section", { "aria-labelledby": "server-tools-title" }, h("h2", { id: "server-tools-title" }, "Tools"), toolsBox),
     h("section", { "aria-labelledby": "server-logs-title" },
       h("div", { class: "cfg-section-head" },
@@ -369,6 +376,7 @@ async function renderDetail(view, key) {
   return () => {
     alive = false;
     stop();
+    oauth?.stop();
   };
 }
 

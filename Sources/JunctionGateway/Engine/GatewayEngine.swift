@@ -18,6 +18,8 @@ public final class GatewayEngine: Sendable {
     public let pool: DownstreamPool
     public let approvals: any ApprovalGate
     let scopes: AuthScopeRepository
+    /// OAuth sign-ins, the tokens of URL servers and their background refresh.
+    public let oauth: OAuthService
     private let sessions = Mutex<[String: GatewaySession]>([:])
     /// Batched audit trail: `audit(_:)` never waits for the database.
     public let auditWriter: AuditWriter
@@ -78,8 +80,10 @@ public final class GatewayEngine: Sendable {
         self.sessionRecords = SessionRepository(database)
         self.catalogRecords = CatalogRepository(database)
         self.routing = try LiveRouting(database)
-        let scopes = AuthScopeRepository(database, box: try SecretBox.load(home: home))
+        let box = try SecretBox.load(home: home)
+        let scopes = AuthScopeRepository(database, box: box)
         self.scopes = scopes
+        self.oauth = OAuthService(database: database, box: box, events: events)
         var options = DownstreamPool.Options()
         if let limit = try? SettingsRepository(database).get("max_message_bytes").json, let bytes = Int(limit) {
             options.maxMessageBytes = bytes
@@ -122,11 +126,14 @@ public final class GatewayEngine: Sendable {
         await prepare()
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [self] in await auditWriter.run() }
+            group.addTask { [self] in await oauth.run() }
             group.addTask { [self] in
                 await routing.run { [self] generation in
                     redactors.withLock { $0.removeAll() }
                     visibleTools.removeAll()
                     reloadSettings()
+                    // Short: one read of the auth scopes; ends by itself.
+                    Task { [oauth] in await oauth.reloadScopes() }
                     if let startup = Self.startupTimeout(database) {
                         // Short: one actor hop; ends by itself.
                         Task { [pool] in await pool.setStartupTimeout(startup) }
@@ -150,6 +157,7 @@ public final class GatewayEngine: Sendable {
     /// Connects the pool to the engine (relaying requests, persisting catalogs). Call before the
     /// first session starts; `run()` calls it too.
     public func prepare() async {
+        await oauth.reloadScopes()
         await pool.setHooks(makeHooks())
     }
 
@@ -191,6 +199,7 @@ public final class GatewayEngine: Sendable {
         hooks.statusChanged = { [weak self] downstream, status in
             self?.publishStatus(downstream, status)
         }
+        hooks.authorizer = { [oauth] downstream, scopeId in oauth.authorizer(for: downstream, scopeId: scopeId) }
         return hooks
     }
 

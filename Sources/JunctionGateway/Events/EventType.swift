@@ -19,6 +19,15 @@ public enum EventType {
     public static let approvalResolved = "approval.resolved"
     /// Routing reloaded a changed configuration: ``EventPayload/ConfigReloaded``.
     public static let configReloaded = "config.reloaded"
+    /// An auth scope signed in (OAuth tokens stored): ``EventPayload/OAuthChanged``.
+    public static let oauthConnected = "oauth.connected"
+    /// An auth scope's access token was refreshed: ``EventPayload/OAuthChanged``.
+    public static let oauthTokenRefreshed = "oauth.token_refreshed"
+    /// Refreshing failed; `reason` says why and what to do: ``EventPayload/OAuthChanged``.
+    public static let oauthRefreshFailed = "oauth.refresh_failed"
+    /// An auth scope signed out (tokens revoked where the server offers it, and deleted):
+    /// ``EventPayload/OAuthChanged``.
+    public static let oauthRevoked = "oauth.revoked"
 
     /// Synthetic, first on a resumed stream whose id is older than the history kept:
     /// ``EventPayload/StreamNotice``.

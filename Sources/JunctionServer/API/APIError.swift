@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import JunctionCore
+import JunctionGateway
 import JunctionStore
 import NIOCore
 
@@ -52,7 +53,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         var details: JSONValue?
     }
 
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
+    public func response(from request: Request, context: some Hummingbird.RequestContext) throws -> Response {
         var response = Self.response(
             status: status, body: Body(error: message, code: code, field: field, details: details))
         if let retryAfter { response.headers[.retryAfter] = String(retryAfter) }
@@ -89,6 +90,8 @@ extension APIError {
             return from(error)
         case let error as DecodingError:
             return from(error)
+        case let error as OAuthError:
+            return from(error)
         case is NIOTooManyBytesError:
             return APIError(.contentTooLarge, code: "too_large", "the request body is too large")
         case let error as HTTPError:
@@ -105,6 +108,22 @@ extension APIError {
             }
         default:
             return APIError(.internalServerError, code: "internal", "internal error: \(type(of: error))")
+        }
+    }
+
+    /// Sign-in failures: the user's input is a 400; what the authorization server did is a 502.
+    static func from(_ error: OAuthError) -> APIError {
+        switch error {
+        case .invalid, .unknownState:
+            return .badRequest(error.description)
+        case .noClient:
+            return APIError(.conflict, code: "oauth_no_client", error.description, field: "provider")
+        case .denied, .refused:
+            return APIError(.badGateway, code: "oauth_refused", error.description)
+        case .timedOut:
+            return APIError(.gatewayTimeout, code: "oauth_timeout", error.description)
+        case .unreachable, .badResponse, .noMetadata:
+            return APIError(.badGateway, code: "oauth_upstream", error.description)
         }
     }
 

@@ -20,6 +20,8 @@ public func buildRouter(_ environment: ServerEnvironment) -> Router<APIContext> 
     DownstreamController(environment: environment).addRoutes(to: api)
     RouteController(environment: environment).addRoutes(to: api)
     AuthScopeController(environment: environment).addRoutes(to: api)
+    OAuthProviderController(environment: environment).addRoutes(to: api)
+    OAuthController(environment: environment).addRoutes(to: api)
     DryRunController(environment: environment).addRoutes(to: api)
     SettingsController(environment: environment).addRoutes(to: api)
     CacheController(environment: environment).addRoutes(to: api)
@@ -35,11 +37,12 @@ public func buildRouter(_ environment: ServerEnvironment) -> Router<APIContext> 
     return router
 }
 
-/// Paths served without the key: health, the API description, and the web UI's static files.
+/// Paths served without the key: health, the API description, the web UI's static files, and the
+/// OAuth callback (the provider's redirect carries no key; the sign-in's `state` protects it).
 /// Everything under `/api/`, `/events` and `/mcp` needs it.
 func isPublic(_ path: String) -> Bool {
     switch path {
-    case "/api/v1/health", "/api/v1/openapi.yaml", "/swagger/swagger.yaml":
+    case "/api/v1/health", "/api/v1/openapi.yaml", "/swagger/swagger.yaml", "/api/v1/oauth/callback":
         return true
     default:
         let guarded = ["/api/", "/events", "/mcp", "/metrics"]

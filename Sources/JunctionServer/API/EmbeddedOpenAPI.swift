@@ -47,6 +47,8 @@ enum EmbeddedOpenAPI {
         description: Downstream MCP servers (`server` on the command line).
       - name: routes
       - name: auth-scopes
+      - name: oauth
+        description: Signing URL servers in with OAuth (providers, sign-ins, status, revocation).
       - name: routing
         description: How calls would be routed.
       - name: settings
@@ -680,6 +682,365 @@ enum EmbeddedOpenAPI {
             "403": { $ref: "#/components/responses/Forbidden" }
             "404": { $ref: "#/components/responses/NotFound" }
             "409": { $ref: "#/components/responses/Conflict" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /api/v1/oauth-providers:
+        get:
+          tags: [oauth]
+          operationId: listOAuthProviders
+          summary: OAuth providers (configured apps and the clients Junction registered); secrets shown as set.
+          responses:
+            "200":
+              description: The providers, by name.
+              content:
+                application/json:
+                  schema:
+                    type: array
+                    items: { $ref: "#/components/schemas/OAuthProvider" }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+        post:
+          tags: [oauth]
+          operationId: createOAuthProvider
+          summary: Configure an OAuth app (a template fills its endpoints); the client secret is sealed.
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: { $ref: "#/components/schemas/OAuthProviderInput" }
+          responses:
+            "201":
+              description: The provider as stored.
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/OAuthProvider" }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "409": { $ref: "#/components/responses/Conflict" }
+            "413": { $ref: "#/components/responses/TooLarge" }
+            "415": { $ref: "#/components/responses/UnsupportedMediaType" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /api/v1/oauth-providers/discover:
+        post:
+          tags: [oauth]
+          operationId: discoverOAuthProvider
+          summary: Run OAuth / OpenID Connect discovery on an issuer URL.
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [url]
+                  properties:
+                    url: { type: string, description: "The issuer or provider URL (http or https)." }
+          responses:
+            "200":
+              description: The endpoints discovery found.
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/OAuthDiscovered" }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "413": { $ref: "#/components/responses/TooLarge" }
+            "415": { $ref: "#/components/responses/UnsupportedMediaType" }
+            "502": { $ref: "#/components/responses/OAuthUpstream" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /api/v1/oauth-providers/{id}:
+        parameters:
+          - $ref: "#/components/parameters/Id"
+        get:
+          tags: [oauth]
+          operationId: getOAuthProvider
+          summary: One OAuth provider.
+          responses:
+            "200":
+              description: The provider.
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/OAuthProvider" }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "404": { $ref: "#/components/responses/NotFound" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+        put:
+          tags: [oauth]
+          operationId: updateOAuthProvider
+          summary: Change an OAuth provider (absent fields keep their value; client_secret "" removes it).
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: { $ref: "#/components/schemas/OAuthProviderInput" }
+          responses:
+            "200":
+              description: The provider as now stored.
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/OAuthProvider" }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "404": { $ref: "#/components/responses/NotFound" }
+            "409": { $ref: "#/components/responses/Conflict" }
+            "413": { $ref: "#/components/responses/TooLarge" }
+            "415": { $ref: "#/components/responses/UnsupportedMediaType" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+        delete:
+          tags: [oauth]
+          operationId: deleteOAuthProvider
+          summary: Delete an OAuth provider no auth scope uses (409 otherwise).
+          responses:
+            "204": { description: Deleted. }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "404": { $ref: "#/components/responses/NotFound" }
+            "409": { $ref: "#/components/responses/Conflict" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /api/v1/oauth-templates:
+        get:
+          tags: [oauth]
+          operationId: listOAuthTemplates
+          summary: Built-in provider templates (GitHub, Google, Microsoft, GitLab, Atlassian, Linear, Slack, Notion, Sentry).
+          responses:
+            "200":
+              description: The templates.
+              content:
+                application/json:
+                  schema:
+                    type: array
+                    items: { $ref: "#/components/schemas/OAuthTemplate" }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /api/v1/oauth/callback:
+        get:
+          tags: [oauth]
+          operationId: oauthCallback
+          summary: Where the provider sends the browser back; exchanges the code for tokens.
+          description: |
+            Public (the provider's redirect carries no API key): a sign-in's one-time `state`
+            protects it. Answers an HTML page saying whether the sign-in worked.
+          security: []
+          parameters:
+            - { name: code, in: query, schema: { type: string } }
+            - { name: state, in: query, schema: { type: string } }
+            - { name: error, in: query, schema: { type: string } }
+            - { name: error_description, in: query, schema: { type: string } }
+          responses:
+            "200":
+              description: Signed in.
+              content:
+                text/html:
+                  schema: { type: string }
+            "400":
+              description: Unknown or expired state, a refusal, or a failed exchange.
+              content:
+                text/html:
+                  schema: { type: string }
+            "403": { $ref: "#/components/responses/Forbidden" }
+
+      /api/v1/auth-scopes/oauth-quick-setup:
+        post:
+          tags: [oauth]
+          operationId: oauthQuickSetup
+          summary: Create a provider from a template for a server and start its sign-in, in one step.
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [provider_template, client_id, server_id]
+                  properties:
+                    provider_template: { type: string }
+                    client_id: { type: string }
+                    client_secret: { type: string }
+                    server_id: { type: string, description: "The server (id or name)." }
+                    scope: { type: string, description: "The auth scope to sign in (default SERVER-oauth)." }
+                    scopes: { type: array, items: { type: string } }
+          responses:
+            "200":
+              description: The sign-in started; open `authorization_url`.
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/OAuthSignInStarted" }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "409": { $ref: "#/components/responses/Conflict" }
+            "413": { $ref: "#/components/responses/TooLarge" }
+            "415": { $ref: "#/components/responses/UnsupportedMediaType" }
+            "502": { $ref: "#/components/responses/OAuthUpstream" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /api/v1/auth-scopes/{id}/oauth/authorize:
+        parameters:
+          - $ref: "#/components/parameters/Id"
+        get:
+          tags: [oauth]
+          operationId: authorizeAuthScope
+          summary: Start signing an OAuth scope in again; returns the URL to open.
+          responses:
+            "200":
+              description: The sign-in started.
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/OAuthSignInStarted" }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "404": { $ref: "#/components/responses/NotFound" }
+            "409": { $ref: "#/components/responses/Conflict" }
+            "502": { $ref: "#/components/responses/OAuthUpstream" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /api/v1/auth-scopes/{id}/oauth/status:
+        parameters:
+          - $ref: "#/components/parameters/Id"
+        get:
+          tags: [oauth]
+          operationId: authScopeOAuthStatus
+          summary: An OAuth scope's token status (valid, refreshable, expired or signed_out); never the token.
+          responses:
+            "200":
+              description: The status.
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/OAuthScopeStatus" }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "404": { $ref: "#/components/responses/NotFound" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /api/v1/auth-scopes/{id}/oauth/revoke:
+        parameters:
+          - $ref: "#/components/parameters/Id"
+        post:
+          tags: [oauth]
+          operationId: revokeAuthScope
+          summary: Sign an OAuth scope out (RFC 7009 revocation where offered, then the tokens are deleted).
+          responses:
+            "200":
+              description: Whether tokens were stored.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [revoked, auth_scope_id, auth_scope_name]
+                    properties:
+                      revoked: { type: boolean }
+                      auth_scope_id: { type: string }
+                      auth_scope_name: { type: string }
+                    additionalProperties: false
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "404": { $ref: "#/components/responses/NotFound" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /api/v1/downstreams/{id}/oauth-setup:
+        parameters:
+          - $ref: "#/components/parameters/Id"
+        post:
+          tags: [oauth]
+          operationId: oauthSetup
+          summary: Start signing a URL server in (discovery, then a configured provider or dynamic registration).
+          requestBody:
+            required: false
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    scope: { type: string, description: "The auth scope to sign in (default SERVER-oauth)." }
+                    scopes: { type: array, items: { type: string } }
+                    provider: { type: string, description: "A configured provider to use." }
+          responses:
+            "200":
+              description: The sign-in started; open `authorization_url`.
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/OAuthSignInStarted" }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "404": { $ref: "#/components/responses/NotFound" }
+            "409": { $ref: "#/components/responses/Conflict" }
+            "413": { $ref: "#/components/responses/TooLarge" }
+            "415": { $ref: "#/components/responses/UnsupportedMediaType" }
+            "502": { $ref: "#/components/responses/OAuthUpstream" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /api/v1/downstreams/{id}/oauth-status:
+        parameters:
+          - $ref: "#/components/parameters/Id"
+        get:
+          tags: [oauth]
+          operationId: oauthStatus
+          summary: Where a server's sign-in stands, per OAuth scope; never a token.
+          responses:
+            "200":
+              description: The status.
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/OAuthServerStatus" }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "404": { $ref: "#/components/responses/NotFound" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /api/v1/downstreams/{id}/connect:
+        parameters:
+          - $ref: "#/components/parameters/Id"
+        post:
+          tags: [oauth]
+          operationId: oauthConnect
+          summary: Use the stored token (refreshed when near expiry) and restart the server with it.
+          responses:
+            "200":
+              description: The status after connecting.
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/OAuthServerStatus" }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "404": { $ref: "#/components/responses/NotFound" }
+            "409": { $ref: "#/components/responses/Conflict" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /api/v1/downstreams/{id}/oauth-capabilities:
+        parameters:
+          - $ref: "#/components/parameters/Id"
+        get:
+          tags: [oauth]
+          operationId: oauthCapabilities
+          summary: How a server is guarded (discovery) and how Junction would get a client for it.
+          responses:
+            "200":
+              description: The capabilities.
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/OAuthCapabilities" }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "404": { $ref: "#/components/responses/NotFound" }
+            "502": { $ref: "#/components/responses/OAuthUpstream" }
             5XX: { $ref: "#/components/responses/ServerError" }
 
       /api/v1/dry-run:
@@ -1379,6 +1740,14 @@ enum EmbeddedOpenAPI {
           description: |
             The daemon failed (a bug: no input should cause it), its database is busy (503, code
             `busy`: retry), or its secret key cannot be read (code `secret_key`).
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Error" }
+        OAuthUpstream:
+          description: |
+            The authorization server or the MCP server could not be reached, answered what the OAuth
+            specs do not allow, refused, or publishes no OAuth metadata (`code` `oauth_upstream` or
+            `oauth_refused`).
           content:
             application/json:
               schema: { $ref: "#/components/schemas/Error" }
@@ -2143,6 +2512,8 @@ enum EmbeddedOpenAPI {
             - startup_timeout_sec
             - audit_max_payload_bytes
             - shutdown_timeout_sec
+            - oauth_client_metadata_url
+            - oauth_refresh_check_sec
           properties:
             default_policy:
               $ref: "#/components/schemas/Policy"
@@ -2198,6 +2569,16 @@ enum EmbeddedOpenAPI {
               minimum: 1
               maximum: 600
               description: Seconds the daemon's shutdown may take before it exits regardless (stuck calls or servers).
+            oauth_client_metadata_url:
+              type: string
+              description: |
+                URL of Junction's OAuth client metadata document, used as client_id with authorization
+                servers that accept one instead of dynamic registration ("" for none).
+            oauth_refresh_check_sec:
+              type: integer
+              minimum: 1
+              maximum: 3600
+              description: Seconds between the daemon's looks for OAuth tokens due for a refresh (read at start).
           additionalProperties: false
         LogLevel:
           type: string
@@ -2221,6 +2602,8 @@ enum EmbeddedOpenAPI {
                 - startup_timeout_sec
                 - audit_max_payload_bytes
                 - shutdown_timeout_sec
+                - oauth_client_metadata_url
+                - oauth_refresh_check_sec
             value: { $ref: "#/components/schemas/AnyJSON" }
             default: { $ref: "#/components/schemas/AnyJSON" }
             source:
@@ -2249,6 +2632,8 @@ enum EmbeddedOpenAPI {
             startup_timeout_sec: { type: integer, minimum: 1, maximum: 604800 }
             audit_max_payload_bytes: { type: integer, minimum: 1024, maximum: 2147483647 }
             shutdown_timeout_sec: { type: integer, minimum: 1, maximum: 600 }
+            oauth_client_metadata_url: { type: string, description: "An https URL with a path, or \"\"." }
+            oauth_refresh_check_sec: { type: integer, minimum: 1, maximum: 3600 }
           additionalProperties: false
 
         CacheStats:
@@ -2849,6 +3234,132 @@ enum EmbeddedOpenAPI {
             decision:
               $ref: "#/components/schemas/Policy"
               description: What the `workspace_id` workspace's rules decide for it.
+          additionalProperties: false
+        OAuthProvider:
+          type: object
+          description: An OAuth client Junction signs in with. The client secret is write-only.
+          required: [id, name, issuer, auth_url, token_url, revocation_url, device_authorization_url, client_id,
+                     client_secret, scopes, registration, token_auth_method, redirect_uris, created_at, updated_at]
+          properties:
+            id: { type: string }
+            name: { $ref: "#/components/schemas/Name" }
+            issuer: { type: [string, "null"] }
+            auth_url: { type: string }
+            token_url: { type: string }
+            revocation_url: { type: [string, "null"] }
+            device_authorization_url: { type: [string, "null"] }
+            client_id: { type: string }
+            client_secret: { type: [string, "null"], enum: [set, null] }
+            scopes: { type: array, items: { type: string } }
+            registration: { type: string, enum: [manual, dynamic, metadata_document] }
+            token_auth_method: { type: string, enum: [client_secret_basic, client_secret_post, none] }
+            redirect_uris: { type: array, items: { type: string } }
+            created_at: { $ref: "#/components/schemas/Timestamp" }
+            updated_at: { $ref: "#/components/schemas/Timestamp" }
+          additionalProperties: false
+        OAuthProviderInput:
+          type: object
+          description: "`POST` needs `name`, `client_id` and a `template` or `auth_url` and `token_url`."
+          properties:
+            name: { $ref: "#/components/schemas/Name" }
+            template: { type: string }
+            issuer: { type: string }
+            auth_url: { type: string }
+            token_url: { type: string }
+            revocation_url: { type: string }
+            device_authorization_url: { type: string }
+            client_id: { type: string }
+            client_secret: { type: string }
+            scopes: { type: array, items: { type: string } }
+            token_auth_method: { type: string, enum: [client_secret_basic, client_secret_post, none] }
+        OAuthTemplate:
+          type: object
+          required: [id, name, auth_url, token_url, scopes, token_auth_method, docs_url]
+          properties:
+            id: { type: string }
+            name: { type: string }
+            issuer: { type: string }
+            auth_url: { type: string }
+            token_url: { type: string }
+            revocation_url: { type: string }
+            device_authorization_url: { type: string }
+            scopes: { type: array, items: { type: string } }
+            token_auth_method: { type: string }
+            docs_url: { type: string }
+          additionalProperties: false
+        OAuthDiscovered:
+          type: object
+          required: [issuer, auth_url, token_url]
+          properties:
+            issuer: { type: string }
+            auth_url: { type: string }
+            token_url: { type: string }
+            userinfo_url: { type: string }
+            revocation_url: { type: string }
+            device_authorization_url: { type: string }
+            registration_url: { type: string }
+            scopes_supported: { type: array, items: { type: string } }
+          additionalProperties: false
+        OAuthSignInStarted:
+          type: object
+          required: [authorization_url, state, redirect_uri, server_id, server_name, auth_scope_name, provider, expires_in]
+          properties:
+            authorization_url: { type: string, description: "Open this in a browser." }
+            state: { type: string }
+            redirect_uri: { type: string }
+            server_id: { type: string }
+            server_name: { type: string }
+            auth_scope_name: { type: string }
+            provider: { type: string }
+            expires_in: { type: integer, description: "Seconds the sign-in waits for its callback." }
+          additionalProperties: false
+        OAuthScopeStatus:
+          type: object
+          required: [auth_scope_id, auth_scope_name, state, scopes, refreshable]
+          properties:
+            auth_scope_id: { type: string }
+            auth_scope_name: { type: string }
+            provider: { type: string }
+            registration: { type: string, enum: [manual, dynamic, metadata_document] }
+            state: { type: string, enum: [valid, refreshable, expired, signed_out] }
+            expires_at: { $ref: "#/components/schemas/Timestamp" }
+            issued_at: { $ref: "#/components/schemas/Timestamp" }
+            scopes: { type: array, items: { type: string } }
+            refreshable: { type: boolean }
+            last_error: { type: string, description: "Why the last refresh failed, in words." }
+          additionalProperties: false
+        OAuthServerStatus:
+          type: object
+          required: [server_id, server_name, status, scopes]
+          properties:
+            server_id: { type: string }
+            server_name: { type: string }
+            url: { type: string }
+            status: { type: string, enum: [connected, expired, pending, failed, not_connected] }
+            sign_in: { type: string, enum: [pending, connected, failed] }
+            state: { type: string }
+            error: { type: string }
+            scopes:
+              type: array
+              items: { $ref: "#/components/schemas/OAuthScopeStatus" }
+          additionalProperties: false
+        OAuthCapabilities:
+          type: object
+          required: [server_id, server_name, requires_oauth, registration, device_flow, pkce_s256, scopes_supported]
+          properties:
+            server_id: { type: string }
+            server_name: { type: string }
+            requires_oauth: { type: boolean }
+            resource: { type: string }
+            issuer: { type: string }
+            authorization_endpoint: { type: string }
+            token_endpoint: { type: string }
+            registration: { type: string, enum: [configured, dynamic, metadata_document, none] }
+            provider: { type: string }
+            device_flow: { type: boolean }
+            pkce_s256: { type: boolean }
+            scopes_supported: { type: array, items: { type: string } }
+            detail: { type: string }
           additionalProperties: false
 
     """#

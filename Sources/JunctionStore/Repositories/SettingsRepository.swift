@@ -117,6 +117,26 @@ public struct SettingsRepository: Sendable {
             check: { value in
                 value.integerValue.map { (1...600).contains($0) } == true ? nil : "an integer from 1 to 600"
             }),
+        Definition(
+            key: "oauth_client_metadata_url",
+            summary: "URL of Junction's OAuth client metadata document, used as client_id with authorization "
+                + "servers that accept one instead of dynamic registration (empty: none)",
+            defaultJSON: #""""#,
+            check: { value in
+                guard let text = value.stringValue else { return "a URL string (https://…) or \"\"" }
+                if text.isEmpty { return nil }
+                guard let url = URLComponents(string: text), url.scheme == "https", url.host?.isEmpty == false,
+                    url.path.count > 1
+                else { return "an https URL with a path, or \"\"" }
+                return nil
+            }),
+        Definition(
+            key: "oauth_refresh_check_sec",
+            summary: "seconds between the daemon's looks for OAuth tokens due for a refresh (read at start)",
+            defaultJSON: "30",
+            check: { value in
+                value.integerValue.map { (1...3600).contains($0) } == true ? nil : "an integer from 1 to 3600"
+            }),
     ]
 
     /// The names of an `allowed_hosts` value, lowercased; nil when one is not a host name, an

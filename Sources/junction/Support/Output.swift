@@ -41,6 +41,11 @@ enum Output {
         return "'" + word.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
     }
 
+    /// A time as ISO 8601 (UTC, whole seconds).
+    static func timestamp(_ date: Date) -> String {
+        ISO8601DateFormatter().string(from: date)
+    }
+
     static func printError(_ message: String) {
         FileHandle.standardError.write(Data("junction: \(message)\n".utf8))
     }

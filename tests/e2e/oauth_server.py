@@ -1,0 +1,62 @@
+"""A FastMCP server behind FastMCP's in-memory OAuth provider (dynamic registration, PKCE,
+auto-approving sign-ins, revocation), plus test-only routes to look at and spoil its tokens.
+
+Usage: oauth_server.py PORT. Serves MCP at http://127.0.0.1:PORT/mcp.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from fastmcp import FastMCP
+from fastmcp.server.auth.auth import ClientRegistrationOptions, RevocationOptions
+from fastmcp.server.auth.providers.in_memory import InMemoryOAuthProvider
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+port = int(sys.argv[1])
+base = f"http://127.0.0.1:{port}"
+provider = InMemoryOAuthProvider(
+    base_url=base,
+    client_registration_options=ClientRegistrationOptions(enabled=True),
+    revocation_options=RevocationOptions(enabled=True),
+)
+mcp = FastMCP("oauth-fixture", auth=provider)
+seen: list[str] = []  # the refresh tokens the token endpoint was asked to redeem
+
+
+@mcp.tool
+def whoami() -> str:
+    """Says hello to whoever holds a valid token."""
+    return "hello from behind OAuth"
+
+
+@mcp.custom_route("/test/state", methods=["GET"])
+async def state(request: Request) -> JSONResponse:
+    return JSONResponse({
+        "clients": sorted(provider.clients),
+        "access_tokens": sorted(provider.access_tokens),
+        "refresh_tokens": sorted(provider.refresh_tokens),
+    })
+
+
+@mcp.custom_route("/test/expire", methods=["POST"])
+async def expire(request: Request) -> JSONResponse:
+    """Every access token expires now (refresh tokens stay good)."""
+    for token in provider.access_tokens.values():
+        token.expires_at = int(time.time()) - 1
+    return JSONResponse({"expired": len(provider.access_tokens)})
+
+
+@mcp.custom_route("/test/revoke-all", methods=["POST"])
+async def revoke_all(request: Request) -> JSONResponse:
+    """Forgets every token, refresh tokens included: only signing in again helps."""
+    count = len(provider.refresh_tokens)
+    provider.access_tokens.clear()
+    provider.refresh_tokens.clear()
+    return JSONResponse({"revoked": count})
+
+
+if __name__ == "__main__":
+    mcp.run(transport="http", host="127.0.0.1", port=port, path="/mcp", show_banner=False, log_level="warning")
