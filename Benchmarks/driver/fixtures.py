@@ -61,6 +61,15 @@ class Home:
             time.sleep(0.02)
         return self.daemon
 
+    def mcp_url(self):
+        """The running daemon's `/mcp`."""
+        with open(os.path.join(self.path, "daemon.json")) as file:
+            return json.load(file)["url"] + "/mcp"
+
+    def api_key(self):
+        with open(os.path.join(self.path, "api-key")) as file:
+            return file.read().strip()
+
     def stop_daemon(self):
         if self.daemon is None:
             return

@@ -193,3 +193,95 @@ def rss_kib(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+class HTTPPeer(Peer):
+    """An MCP session on Junction's `/mcp` (streamable HTTP): one keep-alive connection for
+    sequential calls, several for pipelined ones (HTTP/1.1 answers one request at a time per
+    connection). Answers come as JSON or as an SSE stream; only the answer is kept."""
+
+    def __init__(self, url, key, connections=16):
+        import http.client
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        self._connect = lambda: http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+        self.path = parts.path or "/mcp"
+        self.headers = {
+            "Authorization": f"Bearer {key}", "Content-Type": "application/json",
+            "Accept": "application/json, text/event-stream",
+        }
+        self.connection = self._connect()
+        self.connections = connections
+        self.next_id = 0
+
+    def _post(self, connection, body):
+        connection.request("POST", self.path, body=body, headers=self.headers)
+        response = connection.getresponse()
+        data = response.read()
+        if response.status == 202:
+            return b""
+        if response.status != 200:
+            raise RuntimeError(f"HTTP {response.status}: {data[:300]!r}")
+        if response.getheader("Mcp-Session-Id"):
+            self.headers["Mcp-Session-Id"] = response.getheader("Mcp-Session-Id")
+        if response.getheader("Content-Type", "").startswith("text/event-stream"):
+            lines = [line[5:].strip() for line in data.splitlines() if line.startswith(b"data:")]
+            return lines[-1] if lines else b""
+        return data
+
+    def request_raw(self, method, params=None):
+        line = self._post(self.connection, self.encode(self._next(), method, params))
+        if b'"error"' in line[:200] and b'"result"' not in line[:200]:
+            raise RuntimeError(f"error answer: {line[:300]!r}")
+        return line
+
+    def initialize(self):
+        result = self.request(
+            "initialize",
+            {"protocolVersion": PROTOCOL_VERSION, "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}},
+        )
+        self._post(self.connection, b'{"jsonrpc":"2.0","method":"notifications/initialized"}')
+        return result
+
+    def pipelined(self, tool, total, window=128, batch=32):
+        """`total` calls over `self.connections` connections at once (each sequential). Returns
+        calls per second."""
+        first = self.next_id + 1
+        self.next_id += total
+        counter = iter(range(total))
+        lock = threading.Lock()
+        failure = []
+
+        def work():
+            connection = self._connect()
+            try:
+                while True:
+                    with lock:
+                        index = next(counter, None)
+                    if index is None:
+                        return
+                    body = self.encode(first + index, "tools/call", {"name": tool, "arguments": {"n": index, "text": "hello"}})
+                    self._post(connection, body)
+            except Exception as error:  # noqa: BLE001 - reported below
+                failure.append(error)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=work, daemon=True) for _ in range(min(self.connections, window))]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if failure:
+            raise RuntimeError(f"pipelined calls failed: {failure[0]}")
+        return total / (time.perf_counter() - started)
+
+    def close(self):
+        try:
+            self.connection.request("DELETE", self.path, headers=self.headers)
+            self.connection.getresponse().read()
+        except OSError:
+            pass
+        self.connection.close()

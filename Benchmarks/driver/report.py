@@ -5,6 +5,7 @@ LABELS = {
     "direct": "direct (the server itself)",
     "embedded": "`junction stdio --embedded`",
     "daemon": "`junction stdio` → daemon",
+    "http": "daemon's `/mcp` (streamable HTTP)",
     "fastmcp": "FastMCP proxy (`create_proxy`)",
 }
 
@@ -27,13 +28,16 @@ def aims(results):
     calls = results.get("calls")
     if calls:
         direct = calls["direct"]
-        for name, limit in (("embedded", 40), ("daemon", 80)):
+        for name, limit in (("embedded", 40), ("daemon", 80), ("http", 150)):
             overhead = calls[name]["p50"] - direct["p50"]
             rows.append((f"tools/call overhead over direct, p50, {name} ≤ {limit} µs", f"{overhead:+,.0f} µs",
                          verdict(overhead <= limit)))
         for name in ("embedded", "daemon"):
             share = calls[name]["throughput"] / direct["throughput"]
             rows.append((f"pipelined throughput, {name} ≥ 50% of direct", f"{share:.0%}", verdict(share >= 0.5)))
+        if "http" in calls and "fastmcp" in calls:
+            ratio = calls["http"]["throughput"] / calls["fastmcp"]["throughput"]
+            rows.append(("calls/s over `/mcp` ≥ 10× FastMCP's proxy", f"{ratio:,.1f}×", verdict(ratio >= 10)))
     listing = results.get("tools_list")
     if listing:
         for name in ("embedded", "daemon"):
@@ -86,7 +90,9 @@ def render(results):
                 f"calls (at most {setting['budget']} s each) and up to {setting['pipelined_calls']:,} pipelined calls "
                 "(128 in flight, written 32 at a time; fewer for a slow contender) per contender; medians of the per-repetition figures. "
                 "The downstream is `Benchmarks/driver/minimal_server.py` (stdlib Python, one `echo` tool), "
-                "the client a Python driver; everything on the same machine."]
+                "the client a Python driver; everything on the same machine. `/mcp` is called over 16 keep-alive "
+                "connections for the pipelined figure (HTTP/1.1 answers one request at a time per connection), "
+                "one for the round trips; the answers are JSON."]
 
     listing = results.get("tools_list")
     if listing:

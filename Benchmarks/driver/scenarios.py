@@ -8,7 +8,7 @@ import subprocess
 import time
 
 from fixtures import Home, proxy_command, server_command
-from peers import ProcessPeer, SocketPeer, rss_kib
+from peers import HTTPPeer, ProcessPeer, SocketPeer, rss_kib
 
 FASTMCP_ENV = {"FASTMCP_CHECK_FOR_UPDATES": "off", "FASTMCP_SHOW_SERVER_BANNER": "false", "FASTMCP_LOG_LEVEL": "ERROR"}
 
@@ -33,7 +33,8 @@ def sequential(peer, tool, calls, budget):
 
 class Contenders:
     """The ways to reach the minimal server, each an open, initialised session: directly, through
-    Junction embedded and through its daemon, through FastMCP's proxy, and with `baseline` (an
+    Junction embedded, through its daemon (`junction stdio`) and over its `/mcp` (streamable
+    HTTP), through FastMCP's proxy, and with `baseline` (an
     older junction binary) through that one too, for before/after comparisons in one run."""
 
     def __init__(self, junction, venv_python, baseline=None):
@@ -44,6 +45,7 @@ class Contenders:
             "direct": lambda: ProcessPeer(server_command()),
             "embedded": lambda: ProcessPeer(home.embedded(), env=home.env),
             "daemon": lambda: ProcessPeer(home.through_daemon(), env=home.env),
+            "http": lambda: HTTPPeer(home.mcp_url(), home.api_key()),
             "fastmcp": lambda: ProcessPeer(proxy_command(venv_python, home.proxy_config()), env=proxy_env),
         }
         if baseline:

@@ -177,7 +177,8 @@ public enum Installer {
         var status = Status(
             id: client.id.rawValue, name: client.name, detected: false, configPath: "", configExists: false,
             installed: false, upToDate: false, error: nil, format: client.format.rawValue,
-            serversKey: client.serversKey.joined(separator: "."), entry: JSONCValueBox(entry.json(for: client.style)),
+            serversKey: client.serversKey.joined(separator: "."),
+            entry: JSONCValueBox((try? entry.json(for: client)) ?? entry.json(for: client.style)),
             entryText: entry.text(for: client))
         do {
             let target = try InstallTarget(client: client, project: project, environment: environment)

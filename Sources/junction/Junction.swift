@@ -22,6 +22,7 @@ struct Junction: AsyncParsableCommand {
             SettingsCommand.self,
             DryRunCommand.self,
             ApprovalsCommand.self,
+            KeyCommand.self,
             StdioCommand.self,
             ServeCommand.self,
             UICommand.self,

@@ -15,8 +15,8 @@ struct SettingsRepositoryTests {
     static let known = [
         "default_policy", "max_message_bytes", "log_level", "audit_retention_days", "read_only_cache_ttl_sec",
         "approval_timeout_sec", "allowed_hosts", "http_idle_timeout_sec", "http_max_connections",
-        "startup_timeout_sec", "audit_max_payload_bytes", "shutdown_timeout_sec", "oauth_client_metadata_url",
-        "oauth_refresh_check_sec",
+        "startup_timeout_sec", "audit_max_payload_bytes", "mcp_session_idle_sec", "mcp_max_sessions_per_key",
+        "mcp_max_calls_per_key", "shutdown_timeout_sec", "oauth_client_metadata_url", "oauth_refresh_check_sec",
     ]
 
     @Test("a fresh database has every setting at its default")

@@ -255,10 +255,15 @@ public final class GatewayEngine: Sendable {
     static let logger = Logger(label: "junction.engine")
 
     /// A new client session; `output` receives each outgoing line (newline included), in order.
+    /// `principal` names the client key that let it in; `onlyDownstream` (a downstream's id)
+    /// limits it to that one server, under its tools' own names.
     public func makeSession(
-        target: ClientTarget, pinned: Bool, output: @escaping @Sendable ([UInt8]) -> Void
+        target: ClientTarget, pinned: Bool, transport: SessionInfo.Transport = .stdio, principal: String? = nil,
+        onlyDownstream: String? = nil, output: @escaping @Sendable ([UInt8]) -> Void
     ) -> GatewaySession {
-        let session = GatewaySession(id: ULID.make(), engine: self, target: target, pinned: pinned, output: output)
+        let session = GatewaySession(
+            id: ULID.make(), engine: self, target: target, pinned: pinned, transport: transport,
+            principal: principal, onlyDownstream: onlyDownstream, output: output)
         sessions.withLock { $0[session.id] = session }
         return session
     }

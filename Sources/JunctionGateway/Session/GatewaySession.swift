@@ -11,6 +11,13 @@ public final class GatewaySession: Sendable {
 
     public let id: String
     let engine: GatewayEngine
+    /// How the client reached Junction (recorded with the session).
+    let transport: SessionInfo.Transport
+    /// Who the client is when a named key let it in (`junction key add`): audited as the client.
+    let principal: String?
+    /// The one downstream (its id) this session serves, under the tools' own names
+    /// (`POST /mcp?server_id=`, `/rpc`); nil serves every downstream, namespaced.
+    let onlyDownstream: String?
     private let output: @Sendable ([UInt8]) -> Void
     let state: Mutex<State>
 
@@ -63,15 +70,20 @@ public final class GatewaySession: Sendable {
 
     init(
         id: String, engine: GatewayEngine, target: ClientTarget, pinned: Bool,
+        transport: SessionInfo.Transport = .stdio, principal: String? = nil, onlyDownstream: String? = nil,
         output: @escaping @Sendable ([UInt8]) -> Void
     ) {
         self.id = id
         self.engine = engine
+        self.transport = transport
+        self.principal = principal
+        self.onlyDownstream = onlyDownstream
         self.output = output
         self.state = Mutex(State(target: target, pinned: pinned))
     }
 
-    var clientName: String? { state.withLock { $0.clientName } }
+    /// The client as the audit and approvals name it: the key's name, else what it calls itself.
+    var clientName: String? { principal ?? state.withLock { $0.clientName } }
 
     var target: ClientTarget { state.withLock { $0.target } }
 
@@ -357,7 +369,7 @@ public final class GatewaySession: Sendable {
             self,
             info: SessionInfo(
                 id: id, clientName: clientName, clientVersion: clientVersion, protocolVersion: protocolVersion,
-                transport: .stdio, clientRoot: root,
+                transport: transport, clientRoot: root,
                 workspaceId: engine.routing.resolver.resolve(tool: "-", clientRoot: root ?? "/").workspace?.id))
     }
 
@@ -494,6 +506,15 @@ public final class GatewaySession: Sendable {
 
     // MARK: - Routing helpers
 
+    /// The client-visible name a requested tool name stands for: itself, or, in a session serving
+    /// one server under its tools' own names, that server's namespaced name.
+    func visibleName(ofRequested name: String) -> String {
+        guard let onlyDownstream,
+            let downstream = engine.routing.resolver.resolver.config.downstream(id: onlyDownstream)
+        else { return name }
+        return ToolNaming.visibleName(namespace: downstream.namespace, name: name)
+    }
+
     func decide(_ visibleName: String) -> Decision {
         switch target {
         case .workspace(let name):
@@ -618,7 +639,9 @@ public final class GatewaySession: Sendable {
     private func eachEnabledDownstream<T: Sendable>(
         _ body: @escaping @Sendable (Downstream) async -> T?
     ) async -> [(Downstream, T)] {
-        let downstreams = engine.routing.resolver.resolver.config.downstreams.filter { $0.enabled && !$0.quarantined }
+        let downstreams = engine.routing.resolver.resolver.config.downstreams.filter {
+            $0.enabled && !$0.quarantined && (onlyDownstream == nil || $0.id == onlyDownstream)
+        }
         return await withTaskGroup(of: (Int, Downstream, T?).self) { group in
             for (index, downstream) in downstreams.enumerated() {
                 group.addTask { (index, downstream, await body(downstream)) }
@@ -647,7 +670,10 @@ public final class GatewaySession: Sendable {
             for (name, tool, entry) in tools {
                 map[name] = entry
                 guard decide(name).decision != .deny else { continue }
-                visible.append((name, tool, entry))
+                // One server alone: its tools under their own names (calls map them back).
+                let shown =
+                    onlyDownstream == nil ? tool : tool.setting("name", to: RawJSON(string: entry.originalName)) ?? tool
+                visible.append((name, shown, entry))
             }
         }
         state.withLock { state in
@@ -703,9 +729,10 @@ public final class GatewaySession: Sendable {
 
     private func callTool(_ request: JSONRPCMessage) async throws -> JSONRPCMessage {
         let id = request.id ?? .null
-        guard let params = request.params, let name = params["name"]?.stringValue else {
+        guard let params = request.params, let requested = params["name"]?.stringValue else {
             throw SessionError(code: JSONRPCErrorCode.invalidParams, message: "tools/call needs params.name")
         }
+        let name = visibleName(ofRequested: requested)
         let started = ContinuousClock.now
         let arguments = params["arguments"]
         // A modern client's retry with the input a server asked for (multi round-trip).

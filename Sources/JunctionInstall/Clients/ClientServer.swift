@@ -21,11 +21,14 @@ public struct ClientServer: Sendable, Hashable {
     public var cwd: String?
     /// Why it cannot be imported, if it cannot.
     public var problem: String?
+    /// The entry's own keys as written (nil when it is not an object).
+    var memberKeys: Set<String>?
 
     /// Reads one entry in the client's shape.
     init(key: String, value: JSONCValue, style: Client.EntryStyle) {
         self.key = key
         transport = .stdio
+        memberKeys = value.members.map { Set($0.map(\.key)) }
         guard value.members != nil else {
             problem = "the entry is not an object"
             return

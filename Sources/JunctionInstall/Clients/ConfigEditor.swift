@@ -27,6 +27,17 @@ struct ConfigEditor: Sendable {
     @discardableResult
     mutating func install(_ entry: JunctionEntry) throws(InstallError) -> Bool {
         let client = client
+        if entry.url != nil, client.id == .claudeDesktop { throw JunctionEntry.noURLForm(client) }
+        let value = try entry.json(for: client)
+        // An entry of the other form (a command where a URL goes now, or back) is replaced whole:
+        // a client must never find both.
+        let newKeys = Set(client.format == .toml ? entry.toml.map(\.key) : value.members?.map(\.key) ?? [])
+        if let current = try servers().first(where: { $0.key == JunctionEntry.key }),
+            let currentKeys = current.memberKeys,
+            !currentKeys.intersection(JunctionEntry.transportKeys).subtracting(newKeys).isEmpty
+        {
+            try remove()
+        }
         return try edit { (bytes: inout [UInt8]) throws(SyntaxError) -> Bool in
             switch client.format {
             case .toml:
@@ -36,8 +47,7 @@ struct ConfigEditor: Sendable {
                 return changed
             case .json, .jsonc:
                 var editor = JSONCEditor(bytes)
-                let changed = try editor.set(
-                    entry.json(for: client.style), at: client.serversKey, name: JunctionEntry.key)
+                let changed = try editor.set(value, at: client.serversKey, name: JunctionEntry.key)
                 bytes = editor.bytes
                 return changed
             }

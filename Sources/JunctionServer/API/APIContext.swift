@@ -11,6 +11,8 @@ public struct APIContext: RequestContext {
     /// The TCP port the request arrived on (the daemon's own), for the Origin check; nil on the
     /// unix socket and in in-process tests.
     public let localPort: Int?
+    /// Who the request comes from, once ``AccessMiddleware`` let it in (nil on public paths).
+    public var identity: ClientIdentity?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

@@ -1,4 +1,5 @@
 import Hummingbird
+import JunctionStore
 
 /// Builds the daemon's router: `/api/v1` behind the access checks, errors as JSON.
 /// Controllers each add their routes to the `/api/v1` group.
@@ -12,7 +13,8 @@ public func buildRouter(_ environment: ServerEnvironment) -> Router<APIContext> 
             hosts: HostPolicy(
                 allowRemote: environment.allowRemote, allowedHosts: environment.allowedHosts,
                 boundHost: environment.boundHost),
-            isPublic: isPublic))
+            isPublic: isPublic,
+            clientKey: { presented in try await clientIdentity(presented, environment: environment) }))
     router.add(middleware: OffloadMiddleware(executor: environment.database.executor, heavy: environment.heavyReads))
     let api = router.group("api/v1")
     HealthController(environment: environment).addRoutes(to: api)
@@ -33,8 +35,15 @@ public func buildRouter(_ environment: ServerEnvironment) -> Router<APIContext> 
     InstallController(environment: environment).addRoutes(to: api)
     MetricsController(environment: environment).addRoutes(to: api, root: router)
     OpenAPIController().addRoutes(to: api, root: router)
+    MCPController(environment: environment).addRoutes(to: router)
+    ClientKeyController(environment: environment).addRoutes(to: api)
     WebController().addRoutes(to: router)
     return router
+}
+
+/// Paths where a named client key is accepted besides the daemon's key: MCP over HTTP.
+func isMCPPath(_ path: String) -> Bool {
+    path == "/mcp" || path == "/rpc" || path == "/mcp/" || path == "/rpc/"
 }
 
 /// Paths served without the key: health, the API description, the web UI's static files, and the
@@ -45,7 +54,19 @@ func isPublic(_ path: String) -> Bool {
     case "/api/v1/health", "/api/v1/openapi.yaml", "/swagger/swagger.yaml", "/api/v1/oauth/callback":
         return true
     default:
-        let guarded = ["/api/", "/events", "/mcp", "/metrics"]
+        let guarded = ["/api/", "/events", "/mcp", "/rpc", "/metrics"]
         return !guarded.contains { path == $0 || path.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
+    }
+}
+
+/// The named client key a client presented, looked up by its hash on the database executor
+/// (every request reads it afresh: a revoked key is refused at once).
+func clientIdentity(_ presented: String, environment: ServerEnvironment) async throws -> ClientIdentity? {
+    try await withTaskExecutorPreference(environment.database.executor) {
+        guard presented.hasPrefix("jck_"),
+            let key = try ClientKeyRepository(environment.database).match(presented: presented)
+        else { return nil }
+        let workspace = try key.workspaceId.map { try WorkspaceRepository(environment.database).get($0).name }
+        return ClientIdentity(keyId: key.id, name: key.name, workspace: workspace)
     }
 }

@@ -18,14 +18,20 @@ struct AccessMiddleware: RouterMiddleware {
     let hosts: HostPolicy
     /// Paths served without the key (the UI's static files, health).
     let isPublic: @Sendable (String) -> Bool
+    /// Finds the named client key a request presented (MCP paths only: `/mcp`, `/rpc`); nil when
+    /// there is none such.
+    var clientKey: @Sendable (String) async throws -> ClientIdentity? = { _ in nil }
 
     func handle(
         _ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response
     ) async throws -> Response {
-        if !context.trusted {
+        var context = context
+        if context.trusted {
+            context.identity = .admin
+        } else {
             try checkHostAndOrigin(request, context: context)
             if !isPublic(request.uri.path) {
-                try checkKey(request)
+                context.identity = try await checkKey(request)
             }
         }
         return try await next(request, context)
@@ -46,7 +52,7 @@ struct AccessMiddleware: RouterMiddleware {
         try hosts.checkOrigin(origins.first, port: context.localPort ?? hostPort)
     }
 
-    private func checkKey(_ request: Request) throws {
+    private func checkKey(_ request: Request) async throws -> ClientIdentity {
         let presented: String?
         if let header = request.headers[.xAPIKey] {
             presented = header
@@ -58,7 +64,11 @@ struct AccessMiddleware: RouterMiddleware {
             presented = request.uri.queryParameters["apikey"].map(String.init)
         }
         guard let presented, !presented.isEmpty else { throw APIError.unauthorized }
-        guard Self.constantTimeEqual(presented, apiKey) else { throw APIError.wrongKey }
+        if Self.constantTimeEqual(presented, apiKey) { return .admin }
+        // Client keys open MCP only, never the admin API. Only hashes are stored: the lookup by
+        // hash reveals nothing through timing.
+        if isMCPPath(request.uri.path), let identity = try await clientKey(presented) { return identity }
+        throw APIError.wrongKey
     }
 
     /// Compares digests so neither the content nor the length of the key leaks through timing.

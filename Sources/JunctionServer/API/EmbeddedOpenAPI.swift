@@ -60,6 +60,12 @@ enum EmbeddedOpenAPI {
       - name: tools
       - name: clients
         description: Junction in the user's AI clients (`junction clients|install|uninstall`).
+      - name: mcp
+        description: |
+          MCP over HTTP (docs/http.md): `/mcp` as the streamable HTTP transport (handshake era) and as
+          2026-07-28 stateless HTTP, `/rpc` for one server. The daemon's API key or a client key.
+      - name: client-keys
+        description: Named keys for MCP over HTTP (`junction key`).
 
     paths:
       /api/v1/health:
@@ -1567,6 +1573,202 @@ enum EmbeddedOpenAPI {
             "415": { $ref: "#/components/responses/UnsupportedMediaType" }
             5XX: { $ref: "#/components/responses/ServerError" }
 
+      /mcp:
+        parameters:
+          - $ref: "#/components/parameters/McpWorkspace"
+          - $ref: "#/components/parameters/McpServerId"
+        post:
+          tags: [mcp]
+          operationId: postMcp
+          summary: Send one MCP message (streamable HTTP).
+          description: |
+            One JSON-RPC message (a batch only in a 2025-03-26 session). `initialize` without
+            `Mcp-Session-Id` opens a session (its answer carries the header); later messages carry it.
+            A request that names MCP 2026-07-28 (`MCP-Protocol-Version`, or `_meta`) needs no session,
+            nor does one for a single server (`?server_id=`, `X-Server-ID` or a `server_id` member).
+            A request is answered as JSON, or as an SSE stream when the client accepts
+            `text/event-stream` and something (progress, a server request) comes before the answer;
+            notifications and responses are accepted with 202.
+          parameters:
+            - $ref: "#/components/parameters/McpSessionId"
+            - $ref: "#/components/parameters/McpProtocolVersion"
+            - $ref: "#/components/parameters/McpWorkspaceHeader"
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: { $ref: "#/components/schemas/JSONRPCMessageOrBatch" }
+          responses:
+            "200":
+              description: The answer (a JSON-RPC response, or an array for a batch), or an SSE stream of messages ending with it.
+              headers:
+                Mcp-Session-Id:
+                  description: The new session's id (answer to `initialize`).
+                  schema: { type: string }
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/JSONRPCAnswer" }
+                text/event-stream:
+                  schema: { type: string }
+            "202": { description: A notification or response, accepted. }
+            "400": { $ref: "#/components/responses/McpBadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "404": { $ref: "#/components/responses/NotFound" }
+            "406": { $ref: "#/components/responses/NotAcceptable" }
+            "409": { $ref: "#/components/responses/Conflict" }
+            "413": { $ref: "#/components/responses/TooLarge" }
+            "415": { $ref: "#/components/responses/UnsupportedMediaType" }
+            "429": { $ref: "#/components/responses/TooManyRequests" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+        get:
+          tags: [mcp]
+          operationId: streamMcp
+          summary: The session's stream of server messages (SSE).
+          description: |
+            Server requests (sampling, elicitation, roots), list_changed and log messages for the
+            session, as `event: message` with ids; `Last-Event-ID` resumes a stream (this one or a
+            POST's) from the messages kept. Needs `Accept: text/event-stream` and `Mcp-Session-Id`.
+          parameters:
+            - $ref: "#/components/parameters/McpSessionIdRequired"
+            - $ref: "#/components/parameters/McpProtocolVersion"
+            - name: Last-Event-ID
+              in: header
+              description: Resume after this event id (`g-12`, `j3-40`).
+              schema: { type: string }
+          responses:
+            "200": { $ref: "#/components/responses/EventStream" }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "404": { $ref: "#/components/responses/NotFound" }
+            "406": { $ref: "#/components/responses/NotAcceptable" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+        delete:
+          tags: [mcp]
+          operationId: endMcpSession
+          summary: End the session (its calls are cancelled, its own servers stopped).
+          parameters:
+            - $ref: "#/components/parameters/McpSessionIdRequired"
+            - $ref: "#/components/parameters/McpProtocolVersion"
+          responses:
+            "204": { description: Ended. }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "404": { $ref: "#/components/responses/NotFound" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /rpc:
+        post:
+          tags: [mcp]
+          operationId: postRpc
+          summary: One JSON-RPC request to one server (the Open MCP Gateway's shape).
+          description: |
+            The server named by `X-Server-ID`, under its tools' own names, still routed, approval-gated
+            and audited. A plain request, a plain answer; no session.
+          parameters:
+            - name: X-Server-ID
+              in: header
+              required: true
+              description: The server's name.
+              schema: { type: string }
+            - $ref: "#/components/parameters/McpWorkspace"
+            - $ref: "#/components/parameters/McpWorkspaceHeader"
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: { $ref: "#/components/schemas/JSONRPCMessageOrBatch" }
+          responses:
+            "200":
+              description: The JSON-RPC answer.
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/JSONRPCAnswer" }
+            "202": { description: A notification, accepted. }
+            "400": { $ref: "#/components/responses/McpBadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "404": { $ref: "#/components/responses/NotFound" }
+            "406": { $ref: "#/components/responses/NotAcceptable" }
+            "409": { $ref: "#/components/responses/Conflict" }
+            "413": { $ref: "#/components/responses/TooLarge" }
+            "415": { $ref: "#/components/responses/UnsupportedMediaType" }
+            "429": { $ref: "#/components/responses/TooManyRequests" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /api/v1/client-keys:
+        get:
+          tags: [client-keys]
+          operationId: listClientKeys
+          summary: Every client key (never the keys themselves).
+          responses:
+            "200":
+              description: The keys, by name.
+              content:
+                application/json:
+                  schema:
+                    type: array
+                    items: { $ref: "#/components/schemas/ClientKey" }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+        post:
+          tags: [client-keys]
+          operationId: createClientKey
+          summary: Make a key; the answer holds it, once.
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: { $ref: "#/components/schemas/ClientKeyCreate" }
+          responses:
+            "201":
+              description: The key as stored, with `key` (shown only now).
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/ClientKeyCreated" }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "404": { $ref: "#/components/responses/NotFound" }
+            "409": { $ref: "#/components/responses/Conflict" }
+            "413": { $ref: "#/components/responses/TooLarge" }
+            "415": { $ref: "#/components/responses/UnsupportedMediaType" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /api/v1/client-keys/{id}:
+        parameters:
+          - $ref: "#/components/parameters/Id"
+        get:
+          tags: [client-keys]
+          operationId: getClientKey
+          summary: One client key.
+          responses:
+            "200":
+              description: The key (without the key itself).
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/ClientKey" }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "404": { $ref: "#/components/responses/NotFound" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+        delete:
+          tags: [client-keys]
+          operationId: revokeClientKey
+          summary: Revoke a key; the next request with it is refused.
+          responses:
+            "204": { description: Revoked. }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "404": { $ref: "#/components/responses/NotFound" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
     components:
       securitySchemes:
         apiKeyHeader:
@@ -1585,6 +1787,37 @@ enum EmbeddedOpenAPI {
           description: The same key as `?apikey=KEY`, for clients that cannot set headers (EventSource).
 
       parameters:
+        McpSessionId:
+          name: Mcp-Session-Id
+          in: header
+          description: The session (from the answer to `initialize`); absent for `initialize` and stateless requests.
+          schema: { type: string }
+        McpSessionIdRequired:
+          name: Mcp-Session-Id
+          in: header
+          required: true
+          description: The session (from the answer to `initialize`).
+          schema: { type: string }
+        McpProtocolVersion:
+          name: MCP-Protocol-Version
+          in: header
+          description: The MCP version spoken; one Junction does not speak is a 400.
+          schema: { type: string }
+        McpWorkspace:
+          name: workspace
+          in: query
+          description: Route from this workspace (a key bound to another one is refused, 403).
+          schema: { type: string }
+        McpWorkspaceHeader:
+          name: X-Junction-Workspace
+          in: header
+          description: The same as `?workspace=`.
+          schema: { type: string }
+        McpServerId:
+          name: server_id
+          in: query
+          description: One server alone, under its tools' own names.
+          schema: { type: string }
         Id:
           name: id
           in: path
@@ -1670,6 +1903,35 @@ enum EmbeddedOpenAPI {
           schema: { type: string }
 
       responses:
+        McpBadRequest:
+          description: |
+            Not an acceptable MCP message: malformed JSON (`-32700`), not a JSON-RPC message or a batch
+            where none is allowed (`-32600`), as a JSON-RPC error; or a transport refusal as an API
+            error: no session for a handshake-era request (`session_required`), an unsupported
+            `MCP-Protocol-Version` (`unsupported_protocol_version`), `/rpc` without `X-Server-ID`.
+          content:
+            application/json:
+              schema:
+                oneOf:
+                  - { $ref: "#/components/schemas/Error" }
+                  - { $ref: "#/components/schemas/JSONRPCError" }
+        NotAcceptable:
+          description: The Accept header takes neither JSON nor an event stream (`not_acceptable`).
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Error" }
+        TooManyRequests:
+          description: |
+            Past a per-key limit: sessions open (`too_many_sessions`, setting `mcp_max_sessions_per_key`)
+            or requests in flight (`too_many_calls`, setting `mcp_max_calls_per_key`). Retry after
+            `Retry-After` seconds.
+          headers:
+            Retry-After:
+              description: Seconds to wait before trying again.
+              schema: { type: integer, minimum: 1 }
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Error" }
         BadRequest:
           description: |
             The request is not valid: a field (named in `field`) is missing or wrong, a query
@@ -1765,6 +2027,85 @@ enum EmbeddedOpenAPI {
               schema: { type: string }
 
       schemas:
+        JSONRPCMessageOrBatch:
+          description: One JSON-RPC 2.0 message (request, notification or response), or a batch of them (2025-03-26 only).
+          oneOf:
+            - { $ref: "#/components/schemas/JSONRPCMessage" }
+            - type: array
+              items: { $ref: "#/components/schemas/JSONRPCMessage" }
+        JSONRPCMessage:
+          type: object
+          required: [jsonrpc]
+          properties:
+            jsonrpc: { type: string, const: "2.0" }
+            id: { description: "A string or a number (any JSON number)." }
+            method: { type: string }
+            params: { type: object }
+            result: {}
+            error: {}
+            server_id: { type: string, description: The Open MCP Gateway's way of naming one server. }
+        JSONRPCAnswer:
+          description: A JSON-RPC response, or an array of them for a batch.
+          oneOf:
+            - { $ref: "#/components/schemas/JSONRPCResponse" }
+            - type: array
+              items: { $ref: "#/components/schemas/JSONRPCResponse" }
+        JSONRPCResponse:
+          type: object
+          required: [jsonrpc, id]
+          properties:
+            jsonrpc: { type: string, const: "2.0" }
+            id: {}
+            result: {}
+            error:
+              type: object
+              required: [code, message]
+              properties:
+                code: { type: integer }
+                message: { type: string }
+                data: {}
+        JSONRPCError:
+          type: object
+          required: [jsonrpc, id, error]
+          properties:
+            jsonrpc: { type: string, const: "2.0" }
+            id: {}
+            error:
+              type: object
+              required: [code, message]
+              properties:
+                code: { type: integer }
+                message: { type: string }
+                data: {}
+        ClientKey:
+          type: object
+          required: [id, name, prefix, workspace_id, workspace, created_at]
+          properties:
+            id: { type: string }
+            name: { type: string }
+            prefix: { type: string, description: The key's first characters. }
+            workspace_id: { type: [string, "null"] }
+            workspace: { type: [string, "null"], description: The bound workspace's name. }
+            created_at: { type: string, format: date-time }
+          additionalProperties: false
+        ClientKeyCreated:
+          type: object
+          required: [id, name, prefix, workspace_id, workspace, created_at, key]
+          properties:
+            id: { type: string }
+            name: { type: string }
+            prefix: { type: string }
+            workspace_id: { type: [string, "null"] }
+            workspace: { type: [string, "null"] }
+            created_at: { type: string, format: date-time }
+            key: { type: string, description: "The key (`jck_…`): shown only in this answer." }
+          additionalProperties: false
+        ClientKeyCreate:
+          type: object
+          required: [name]
+          properties:
+            name: { type: string, description: "[A-Za-z0-9._-], 1 to 64." }
+            workspace: { type: string, description: A workspace's name or id to bind the key to. }
         Error:
           type: object
           description: Every refusal of the API.
@@ -2511,6 +2852,9 @@ enum EmbeddedOpenAPI {
             - http_max_connections
             - startup_timeout_sec
             - audit_max_payload_bytes
+            - mcp_session_idle_sec
+            - mcp_max_sessions_per_key
+            - mcp_max_calls_per_key
             - shutdown_timeout_sec
             - oauth_client_metadata_url
             - oauth_refresh_check_sec
@@ -2564,6 +2908,23 @@ enum EmbeddedOpenAPI {
               minimum: 1024
               maximum: 2147483647
               description: Largest call arguments stored whole in an audit record; longer ones are cut, with a marker.
+            mcp_session_idle_sec:
+              type: integer
+              minimum: 5
+              maximum: 604800
+              description: |
+                Seconds an MCP-over-HTTP session may sit idle (nothing in flight, no stream open) before it
+                ends and its per-session servers stop.
+            mcp_max_sessions_per_key:
+              type: integer
+              minimum: 1
+              maximum: 100000
+              description: MCP-over-HTTP sessions open at once per key; past it a new one is refused (429).
+            mcp_max_calls_per_key:
+              type: integer
+              minimum: 1
+              maximum: 100000
+              description: MCP-over-HTTP requests in flight at once per key; past it a request is refused (429).
             shutdown_timeout_sec:
               type: integer
               minimum: 1
@@ -2601,6 +2962,9 @@ enum EmbeddedOpenAPI {
                 - http_max_connections
                 - startup_timeout_sec
                 - audit_max_payload_bytes
+                - mcp_session_idle_sec
+                - mcp_max_sessions_per_key
+                - mcp_max_calls_per_key
                 - shutdown_timeout_sec
                 - oauth_client_metadata_url
                 - oauth_refresh_check_sec
@@ -2631,6 +2995,9 @@ enum EmbeddedOpenAPI {
             http_max_connections: { type: integer, minimum: 8, maximum: 1048576 }
             startup_timeout_sec: { type: integer, minimum: 1, maximum: 604800 }
             audit_max_payload_bytes: { type: integer, minimum: 1024, maximum: 2147483647 }
+            mcp_session_idle_sec: { type: integer, minimum: 5, maximum: 604800 }
+            mcp_max_sessions_per_key: { type: integer, minimum: 1, maximum: 100000 }
+            mcp_max_calls_per_key: { type: integer, minimum: 1, maximum: 100000 }
             shutdown_timeout_sec: { type: integer, minimum: 1, maximum: 600 }
             oauth_client_metadata_url: { type: string, description: "An https URL with a path, or \"\"." }
             oauth_refresh_check_sec: { type: integer, minimum: 1, maximum: 3600 }

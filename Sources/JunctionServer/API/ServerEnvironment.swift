@@ -31,6 +31,8 @@ public struct ServerEnvironment: Sendable {
     public var watchdog: Watchdog?
     /// Set when the daemon begins to shut down: the API then refuses new requests (503).
     public let shutdown = ShutdownFlag()
+    /// MCP-over-HTTP sessions (`/mcp`, `/rpc`), shared by the daemon's listeners.
+    public let mcp = MCPSessionRegistry()
     /// The HTTP URL the daemon serves, once bound (for health and `junction ui`).
     public var baseURL: String?
 

@@ -121,7 +121,7 @@ public struct Daemon: Sendable {
             logger: logger)
         let core = DaemonCore(
             engine: engine, listener: listener, metrics: environment.metrics, shutdown: environment.shutdown,
-            logger: logger)
+            mcp: environment.mcp, logger: logger)
         try listener.start()
         watchdog.start(eventLoops: MultiThreadedEventLoopGroup.singleton)
         defer { watchdog.stop() }
@@ -204,6 +204,7 @@ struct DaemonCore: Service {
     let listener: SocketListener
     let metrics: MetricsCollector
     let shutdown: ShutdownFlag
+    let mcp: MCPSessionRegistry
     let logger: Logger
 
     func run() async throws {
@@ -212,16 +213,24 @@ struct DaemonCore: Service {
         // synchronously, which must never block the cooperative pool.
         let background = Task(executorPreference: engine.database.executor) { await engine.run() }
         let counting = Task { [engine] in await metrics.run(engine.events) }
+        // Follows the MCP-over-HTTP limits and ends idle sessions; cancelled below.
+        let sweeping = Task(executorPreference: engine.database.executor) { [engine] in
+            await mcp.run(database: engine.database)
+        }
         try? await gracefulShutdown()
         shutdown.set()
         listener.stopAccepting()
         logger.info("shutting down: \(listener.sessionCount) session(s) open")
         await engine.shutdown()
+        // Their calls answered above; now their streams end, which the HTTP server waits for.
+        mcp.closeAll(reason: "Junction is shutting down")
         listener.stop()
         background.cancel()
         counting.cancel()
+        sweeping.cancel()
         await background.value
         await counting.value
+        await sweeping.value
     }
 }
 

@@ -111,6 +111,28 @@ public struct SettingsRepository: Sendable {
                     ? nil : "an integer from 1024 to \(Int32.max)"
             }),
         Definition(
+            key: "mcp_session_idle_sec",
+            summary: "seconds an MCP-over-HTTP session may sit idle (nothing in flight, no stream open) "
+                + "before it ends and its per-session servers stop",
+            defaultJSON: "1800",
+            check: { value in
+                value.integerValue.map { (5...604_800).contains($0) } == true ? nil : "an integer from 5 to 604800"
+            }),
+        Definition(
+            key: "mcp_max_sessions_per_key",
+            summary: "MCP-over-HTTP sessions open at once per key; past it a new one is refused (429)",
+            defaultJSON: "64",
+            check: { value in
+                value.integerValue.map { (1...100_000).contains($0) } == true ? nil : "an integer from 1 to 100000"
+            }),
+        Definition(
+            key: "mcp_max_calls_per_key",
+            summary: "MCP-over-HTTP requests in flight at once per key; past it a request is refused (429)",
+            defaultJSON: "256",
+            check: { value in
+                value.integerValue.map { (1...100_000).contains($0) } == true ? nil : "an integer from 1 to 100000"
+            }),
+        Definition(
             key: "shutdown_timeout_sec",
             summary: "seconds the daemon's shutdown may take before it exits regardless (stuck calls, servers)",
             defaultJSON: "10",

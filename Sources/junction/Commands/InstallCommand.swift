@@ -1,32 +1,83 @@
 import ArgumentParser
 import Foundation
 import JunctionInstall
+import JunctionServer
+import JunctionStore
 
 struct InstallCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "install",
         abstract: "Put Junction into an AI client's MCP configuration, keeping everything else in the file.",
         discussion: """
-            The entry runs this junction binary with `stdio` (and `--workspace NAME`). The file is
-            backed up to FILE.junction-backup-YYYYMMDDHHMMSS and replaced atomically; installing
-            again with the same entry changes nothing. Clients: \(ClientID.allCases.map(\.rawValue).joined(separator: ", ")).
-            """)
+            The entry runs this junction binary with `stdio` (and `--workspace NAME`); with --http it is
+            the URL of the daemon's /mcp instead, with a key in the client's header field (a new client
+            key with --key NAME, else the daemon's API key). The file is backed up to
+            FILE.junction-backup-YYYYMMDDHHMMSS and replaced atomically; installing again with the same
+            entry changes nothing. Clients: \(ClientID.allCases.map(\.rawValue).joined(separator: ", ")).
+            `junction mcp-install` is the same command.
+            """,
+        aliases: ["mcp-install"])
 
     @Argument(help: "The client (see junction clients).") var client: String
     @Option(help: ArgumentHelp("Use the client's project configuration under DIR.", valueName: "DIR"))
     var project: String?
     @Option(help: "Route this client as the named workspace, whatever folder it opens.") var workspace: String?
+    @Flag(help: "Write the URL of the daemon's /mcp (streamable HTTP) instead of a command.") var http = false
+    @Option(
+        help: ArgumentHelp(
+            "With --http: make a client key with this name (bound to --workspace) and write it.", valueName: "NAME"))
+    var key: String?
+    @Option(help: ArgumentHelp("With --http: the URL to write (default: the running daemon's /mcp).", valueName: "URL"))
+    var url: String?
     @Flag(help: "Print the change as a unified diff and write nothing.") var preview = false
     @OptionGroup var output: OutputOptions
 
+    func validate() throws {
+        if !http, key != nil || url != nil { throw ArgumentParser.ValidationError("--key and --url go with --http") }
+    }
+
     func run() throws {
-        let outcome = try installing { () throws(InstallError) in
-            let target = try InstallTarget(client: try Client.named(client), project: project)
-            let entry = JunctionEntry(command: JunctionExecutable.current(), workspace: workspace)
-            return try Installer.install(entry, into: target, preview: preview)
+        let (entry, madeKey) =
+            try http ? httpEntry() : (JunctionEntry(command: JunctionExecutable.current(), workspace: workspace), nil)
+        let outcome: InstallOutcome
+        do {
+            outcome = try installing { () throws(InstallError) in
+                let target = try InstallTarget(client: try Client.named(client), project: project)
+                return try Installer.install(entry, into: target, preview: preview)
+            }
+        } catch {
+            // A key made for a file that was not written would sit unused: revoked again.
+            if let madeKey { _ = try? madeKey.repository.revoke(madeKey.name) }
+            throw error
         }
         if output.json { return try Output.json(outcome) }
         InstallCommand.report(outcome, preview: preview)
+    }
+
+    /// The URL form: the daemon's `/mcp` (with `?workspace=` for an unbound key) and a key: a new
+    /// client key named `--key`, else the daemon's API key.
+    private func httpEntry() throws -> (JunctionEntry, (repository: ClientKeyRepository, name: String)?) {
+        let home = JunctionHome.resolve()
+        var base = url ?? (DaemonInfo.read(home).map { $0.url + "/mcp" } ?? "http://127.0.0.1:8080/mcp")
+        let secret: String
+        var made: (repository: ClientKeyRepository, name: String)?
+        if let key, preview {
+            secret = "<the key '\(key)' made at install>"
+        } else if let key {
+            // Made before the file is touched; on a failed install it is revoked again.
+            _ = try installing { () throws(InstallError) in try Client.named(client) }
+            let repository = ClientKeyRepository(try CLIContext.open().database)
+            secret = try repository.create(name: key, workspace: workspace).secret
+            made = (repository, key)
+        } else {
+            secret = try APIKey.load(home: home)
+            if let workspace, url == nil {
+                base +=
+                    "?workspace="
+                    + (workspace.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? workspace)
+            }
+        }
+        return (JunctionEntry(url: base, key: secret), made)
     }
 
     static func report(_ outcome: InstallOutcome, preview: Bool) {
