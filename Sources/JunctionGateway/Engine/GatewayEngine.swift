@@ -157,8 +157,9 @@ public final class GatewayEngine: Sendable {
     /// Connects the pool to the engine (relaying requests, persisting catalogs). Call before the
     /// first session starts; `run()` calls it too.
     public func prepare() async {
-        await oauth.reloadScopes()
         await pool.setHooks(makeHooks())
+        // After the hooks: a session may start meanwhile, and must find them set.
+        await oauth.reloadScopes()
     }
 
     private func makeHooks() -> DownstreamPool.Hooks {
