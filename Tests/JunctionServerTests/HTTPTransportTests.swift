@@ -24,6 +24,7 @@ struct HTTPTransportTests {
             var initializes = 0
             var sessions: Set<String> = []
             var protocolVersions: [String?] = []
+            var dropped: RawJSON?
         }
         let state = Mutex(State())
 
@@ -31,7 +32,20 @@ struct HTTPTransportTests {
 
         func router() -> Router<BasicRequestContext> {
             let router = Router()
-            router.get("mcp") { _, _ in Response(status: .methodNotAllowed) }
+            router.get("mcp") { request, _ -> Response in
+                // Only the resumption of a dropped answer stream is offered.
+                guard request.headers[HTTPField.Name("Last-Event-ID")!] == "5",
+                    let id = self.state.withLock({ $0.dropped })
+                else { return Response(status: .methodNotAllowed) }
+                let answer = JSONRPCMessage.response(id: id, result: RawJSON(object: [("resumed", .true)]))
+                return Response(
+                    status: .ok, headers: [.contentType: "text/event-stream"],
+                    body: ResponseBody(byteBuffer: ByteBuffer(string: "id: 6\ndata: \(answer.description)\n\n")))
+            }
+            router.post("moved") { _, _ in Response(status: .temporaryRedirect, headers: [.location: "/mcp"]) }
+            router.post("away") { _, _ in
+                Response(status: .temporaryRedirect, headers: [.location: "http://elsewhere.invalid/mcp"])
+            }
             router.delete("mcp") { _, _ in Response(status: .ok) }
             router.post("mcp") { request, _ -> Response in
                 let authorization = request.headers[.authorization]
@@ -68,6 +82,12 @@ struct HTTPTransportTests {
                 }
                 guard message.kind == .request, let id = message.id else { return Response(status: .accepted) }
                 switch message.method {
+                case "tools/call" where message.params?["name"]?.stringValue == "drop":
+                    // The stream ends after a priming event, before the answer: resumed by a GET.
+                    self.state.withLock { $0.dropped = id }
+                    return Response(
+                        status: .ok, headers: [.contentType: "text/event-stream"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(string: "id: 5\nretry: 10\ndata: \n\n")))
                 case "tools/call":
                     // An event stream: a progress notification, then the answer, split mid-event.
                     let token = message.params?["_meta"]?["progressToken"] ?? .null
@@ -205,6 +225,35 @@ struct HTTPTransportTests {
                 onProgress: { params in progress.withLock { $0.append(params) } })
             #expect(answer.kind == .response && answer.result?["content"] != nil)
             #expect(progress.withLock { $0.count } == 1)
+        }
+    }
+
+    @Test("an answer stream that drops before the response is resumed with Last-Event-ID")
+    func resumes() async throws {
+        try await withRemote { _, url in
+            let connection = try connection(url, authorizer: TestAuthorizer(current: "Bearer good", renewals: []))
+            defer { connection.kill() }
+            _ = try await connection.request("initialize", params: Self.initializeParams, timeout: .seconds(10))
+            let answer = try await connection.request(
+                "tools/call", params: RawJSON(object: [("name", RawJSON(string: "drop"))]), timeout: .seconds(10))
+            #expect(answer.result?["resumed"]?.boolValue == true)
+        }
+    }
+
+    @Test("redirects are followed within the origin only, and one elsewhere is named in the error")
+    func redirects() async throws {
+        try await withRemote { _, url in
+            let authorizer = TestAuthorizer(current: "Bearer good", renewals: [])
+            let moved = try connection(url.deletingLastPathComponent().appending(path: "moved"), authorizer: authorizer)
+            defer { moved.kill() }
+            let answer = try await moved.request("initialize", params: Self.initializeParams, timeout: .seconds(10))
+            #expect(answer.kind == .response)
+            let away = try connection(url.deletingLastPathComponent().appending(path: "away"), authorizer: authorizer)
+            defer { away.kill() }
+            let refused = try await away.request("initialize", params: Self.initializeParams, timeout: .seconds(10))
+            let message = refused.errorMessage ?? ""
+            #expect(message.contains("server 'remote'") && message.contains("elsewhere.invalid"), "\(message)")
+            #expect(message.contains("/away answered 307"), "\(message)")
         }
     }
 

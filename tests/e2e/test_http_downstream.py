@@ -17,6 +17,7 @@ from typing import Any
 import anyio
 import pytest
 
+import mcp_types as types
 from harness import PYTHON, START_TIMEOUT, Home, Recorder, api, call_error, eventually, gateway, text_of
 
 pytestmark = pytest.mark.anyio
@@ -118,6 +119,26 @@ async def test_progress_and_list_changed_reach_the_client(empty_home: Home, tran
             await recorder.wait_for("notifications/tools/list_changed", after=mark)
             assert "remote__dynamic_1" in await tool_names(session)
             assert text_of(await session.call_tool("remote__dynamic_1", {})) == "dynamic_1"
+
+
+@pytest.mark.parametrize("transport", ["streamable-http", "sse"])
+async def test_sampling_and_elicitation_from_a_remote_server_reach_the_client(empty_home: Home, transport: str) -> None:
+    """Server-to-client requests made during a call (on its answer stream) go through the same relay as stdio's."""
+    home = empty_home
+
+    async def sampling(context: Any, params: types.CreateMessageRequestParams) -> types.CreateMessageResult:
+        return types.CreateMessageResult(
+            role="assistant", content=types.TextContent(type="text", text="from the client"), model="fake"
+        )
+
+    async def elicitation(context: Any, params: Any) -> types.ElicitResult:
+        return types.ElicitResult(action="accept", content={"value": True})
+
+    with remote(home, transport) as url:
+        add_remote(home, url, *ERAS["handshake"])
+        async with gateway(home, daemon=True, sampling_callback=sampling, elicitation_callback=elicitation) as s:
+            assert text_of(await s.call_tool("remote__ask_llm", {"prompt": "hi"})) == "from the client"
+            assert text_of(await s.call_tool("remote__confirm", {"question": "sure?"})) == "yes"
 
 
 async def test_route_rules_apply_to_remote_tools(empty_home: Home) -> None:

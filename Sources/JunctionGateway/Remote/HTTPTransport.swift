@@ -283,7 +283,8 @@ final class HTTPTransport: DownstreamTransport {
     /// `=?base64?…?=` so every byte survives.
     static func headerValue(_ value: String) -> String {
         let plain = value.utf8.allSatisfy { (0x20...0x7E).contains($0) }
-        if plain && value.first != " " && value.last != " " && !(value.hasPrefix("=?base64?") && value.hasSuffix("?=")) {
+        if plain && value.first != " " && value.last != " " && !(value.hasPrefix("=?base64?") && value.hasSuffix("?="))
+        {
             return value
         }
         return "=?base64?\(Data(value.utf8).base64EncodedString())?="
