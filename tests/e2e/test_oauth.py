@@ -418,6 +418,20 @@ def test_rest_endpoints(notes: Home, oauth_server: OAuthServer) -> None:
         assert oauth_server.state()["refresh_tokens"] == []
         status, error = api(notes, "POST", "/api/v1/downstreams/notes/connect")
         assert status == 409 and "junction auth login notes" in error["error"]
+
+        # Quick setup: a provider from a template, the scope, and the sign-in started, in one call.
+        status, quick = api(notes, "POST", "/api/v1/auth-scopes/oauth-quick-setup", body={
+            "provider_template": "github", "client_id": "Iv1.quick", "client_secret": "quick-secret-value",
+            "server_id": "notes"})
+        assert status == 200 and quick["provider"] == "notes-github"
+        assert quick["authorization_url"].startswith("https://github.com/login/oauth/authorize?")
+        assert "client_id=Iv1.quick" in quick["authorization_url"]
+        status, provider = api(notes, "GET", "/api/v1/oauth-providers/notes-github")
+        assert status == 200 and provider["client_secret"] == "set" and provider["registration"] == "manual"
+        assert b"quick-secret-value" not in database_bytes(notes)
+        status, error = api(notes, "POST", "/api/v1/auth-scopes/oauth-quick-setup", body={
+            "provider_template": "nope", "client_id": "x", "server_id": "notes"})
+        assert status == 400 and error["field"] == "template"
     finally:
         notes.stop_daemon()
         daemon.wait(timeout=30)
