@@ -337,6 +337,13 @@ def test_login_through_the_daemon_lands_on_its_callback_and_is_published(notes: 
         assert_sealed(notes, oauth_server.state()["access_tokens"])
         for token in oauth_server.state()["access_tokens"]:
             assert token not in json.dumps(body)
+
+        # Signing out with the daemon running goes through it: it forgets the token it holds.
+        revoked = SSEStream(info["url"], "/events?types=oauth.revoked", notes.api_key())
+        assert "Signed out of notes (notes-oauth)" in notes.cli("auth", "logout", "notes").stdout
+        assert revoked.until(lambda e: e.event == "oauth.revoked")[-1].json()["server_name"] == "notes"
+        revoked.close()
+        assert oauth_server.state()["access_tokens"] == [] and token_rows(notes) == []
     finally:
         notes.stop_daemon()
         daemon.wait(timeout=30)
