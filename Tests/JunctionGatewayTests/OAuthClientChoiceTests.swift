@@ -109,4 +109,22 @@ struct OAuthClientChoiceTests {
             await authorizer.renew(challenge: #"Bearer error="insufficient_scope", scope="admin""#, sent: sent) == nil)
         #expect(fixture.tokenRequests == 0)
     }
+
+    @Test("the pool's hook: OAuth for URL servers, none for command servers or under an env scope")
+    func authorizerHook() async throws {
+        let fixture = try OAuthFixture()
+        let service = OAuthService(
+            database: fixture.database, box: fixture.box, http: fixture.http, events: fixture.events)
+        let local = try DownstreamRepository(fixture.database).create(Downstream(name: "local", command: "/bin/true"))
+        let envScope = try AuthScopeRepository(fixture.database, box: fixture.box).create(
+            name: "static", server: "notes", secrets: .init(headers: ["Authorization": "Bearer static"]))
+        await service.reloadScopes()
+        #expect(service.authorizer(for: local, scopeId: nil) == nil)
+        #expect(service.authorizer(for: fixture.server, scopeId: envScope.id) == nil)
+        #expect(service.authorizer(for: fixture.server, scopeId: nil) is OAuthAuthorizer)
+        let oauthScope = try fixture.signedIn()
+        await service.reloadScopes()
+        let authorizer = try #require(service.authorizer(for: fixture.server, scopeId: oauthScope.id))
+        #expect(try await authorizer.authorization() == "Bearer at-0")
+    }
 }
