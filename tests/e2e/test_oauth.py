@@ -240,6 +240,8 @@ def test_a_forged_callback_is_refused_and_the_login_still_completes(notes: Home)
 
 
 def test_refresh_after_expiry_rotates_the_sealed_tokens(notes: Home, oauth_server: OAuthServer) -> None:
+    proc = notes.cli("auth", "login", "notes", "--device", check=False)
+    assert proc.returncode == 1 and "offers no device authorization" in proc.stderr
     login(notes)
     before = oauth_server.state()
     [(_, access, refresh, _, _)] = token_rows(notes)
