@@ -144,6 +144,23 @@ struct OAuthTokenManagerTests {
         #expect(fixture.tokenRequests == 1)
     }
 
+    @Test("a token another process refreshed meanwhile is used without a token request")
+    func refreshedElsewhere() async throws {
+        let fixture = try OAuthFixture()
+        let scope = try fixture.signedIn()
+        let manager = fixture.manager()
+        #expect(try await manager.authorization(scopeId: scope.id) == "Bearer at-0")
+        try fixture.tokens.save(
+            .init(
+                accessToken: "at-elsewhere", refreshToken: "rt-elsewhere", expiresAt: Date().addingTimeInterval(3600)),
+            scopeId: scope.id)
+        #expect(
+            await manager.refresh(scopeId: scope.id)
+                == .refreshed(try #require(try fixture.tokens.tokens(of: scope.id))))
+        #expect(try await manager.authorization(scopeId: scope.id) == "Bearer at-elsewhere")
+        #expect(fixture.tokenRequests == 0)
+    }
+
     @Test("no token stored: no header, and a 401 cannot be renewed")
     func notSignedIn() async throws {
         let fixture = try OAuthFixture()

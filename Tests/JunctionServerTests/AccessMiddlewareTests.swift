@@ -18,6 +18,18 @@ struct AccessMiddlewareTests {
         }
     }
 
+    @Test("the OAuth callback answers without a key (its state protects it); the rest of OAuth needs one")
+    func oauthCallbackIsPublic() async throws {
+        try await APIHarness().test { client in
+            let callback = try await client.get("/api/v1/oauth/callback?code=c&state=forged", key: nil)
+            #expect(callback.status == .badRequest)
+            #expect(callback.body.contains("state does not match"))
+            for path in ["/api/v1/oauth-providers", "/api/v1/oauth-templates", "/api/v1/oauth/callbackx"] {
+                #expect(try await client.get(path, key: nil).status == .unauthorized)
+            }
+        }
+    }
+
     @Test("a missing key is 401 with a JSON error that says how to get one")
     func missingKey() async throws {
         try await APIHarness().test { client in

@@ -240,6 +240,8 @@ def test_a_forged_callback_is_refused_and_the_login_still_completes(notes: Home)
 
 
 def test_refresh_after_expiry_rotates_the_sealed_tokens(notes: Home, oauth_server: OAuthServer) -> None:
+    proc = notes.cli("auth", "login", "notes", "--device", check=False)
+    assert proc.returncode == 1 and "offers no device authorization" in proc.stderr
     login(notes)
     before = oauth_server.state()
     [(_, access, refresh, _, _)] = token_rows(notes)
@@ -337,6 +339,13 @@ def test_login_through_the_daemon_lands_on_its_callback_and_is_published(notes: 
         assert_sealed(notes, oauth_server.state()["access_tokens"])
         for token in oauth_server.state()["access_tokens"]:
             assert token not in json.dumps(body)
+
+        # Signing out with the daemon running goes through it: it forgets the token it holds.
+        revoked = SSEStream(info["url"], "/events?types=oauth.revoked", notes.api_key())
+        assert "Signed out of notes (notes-oauth)" in notes.cli("auth", "logout", "notes").stdout
+        assert revoked.until(lambda e: e.event == "oauth.revoked")[-1].json()["server_name"] == "notes"
+        revoked.close()
+        assert oauth_server.state()["access_tokens"] == [] and token_rows(notes) == []
     finally:
         notes.stop_daemon()
         daemon.wait(timeout=30)
@@ -418,6 +427,20 @@ def test_rest_endpoints(notes: Home, oauth_server: OAuthServer) -> None:
         assert oauth_server.state()["refresh_tokens"] == []
         status, error = api(notes, "POST", "/api/v1/downstreams/notes/connect")
         assert status == 409 and "junction auth login notes" in error["error"]
+
+        # Quick setup: a provider from a template, the scope, and the sign-in started, in one call.
+        status, quick = api(notes, "POST", "/api/v1/auth-scopes/oauth-quick-setup", body={
+            "provider_template": "github", "client_id": "Iv1.quick", "client_secret": "quick-secret-value",
+            "server_id": "notes"})
+        assert status == 200 and quick["provider"] == "notes-github"
+        assert quick["authorization_url"].startswith("https://github.com/login/oauth/authorize?")
+        assert "client_id=Iv1.quick" in quick["authorization_url"]
+        status, provider = api(notes, "GET", "/api/v1/oauth-providers/notes-github")
+        assert status == 200 and provider["client_secret"] == "set" and provider["registration"] == "manual"
+        assert b"quick-secret-value" not in database_bytes(notes)
+        status, error = api(notes, "POST", "/api/v1/auth-scopes/oauth-quick-setup", body={
+            "provider_template": "nope", "client_id": "x", "server_id": "notes"})
+        assert status == 400 and error["field"] == "template"
     finally:
         notes.stop_daemon()
         daemon.wait(timeout=30)

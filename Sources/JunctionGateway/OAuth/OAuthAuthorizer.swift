@@ -5,13 +5,15 @@ import Synchronization
 
 /// The credential of a URL server under OAuth, for the HTTP transport: the auth scope's access
 /// token, refreshed before expiry and once on a 401. Without an explicit scope it uses the
-/// server's OAuth scope (`SERVER-oauth`, else its first), found at the first request and again
-/// after a sign-in, so signing in takes effect without restarting the server.
+/// server's OAuth scope (`SERVER-oauth`, else its first), looked up at the first request and again
+/// on a 401 (a sign-in since takes effect without restarting the server); a server without one
+/// costs no database read per request.
 public final class OAuthAuthorizer: HTTPAuthorizer {
     public let server: Downstream
     public let explicitScopeId: String?
     private let manager: OAuthTokenManager
-    private let resolved = Mutex<String?>(nil)
+    /// The scope found: nil until looked up, `.some(nil)` when the server has none.
+    private let resolved = Mutex<String??>(nil)
 
     public init(server: Downstream, scopeId: String?, manager: OAuthTokenManager) {
         self.server = server
@@ -27,7 +29,7 @@ public final class OAuthAuthorizer: HTTPAuthorizer {
     public func renew(challenge: String?, sent: String?) async -> String? {
         // A server asking for more scope than the token has needs the user, not a refresh.
         if let challenge, WWWAuthenticate(parsing: challenge).error == "insufficient_scope" { return nil }
-        if sent == nil { resolved.withLock { $0 = nil } }
+        if explicitScopeId == nil { resolved.withLock { $0 = nil } }
         guard let scopeId = try? await scopeId() else { return nil }
         return await manager.renew(scopeId: scopeId, sent: sent)
     }

@@ -35,7 +35,8 @@ public struct OAuthClient: Sendable {
     /// Registers Junction as a public client (or a confidential one when the server accepts no
     /// public clients) with the given redirect URIs.
     public func register(
-        at endpoint: String, metadata: AuthorizationServerMetadata, redirectURIs: [String], scopes: [String]
+        at endpoint: String, metadata: AuthorizationServerMetadata, redirectURIs: [String], scopes: [String],
+        device: Bool = false
     ) async throws(OAuthError) -> Registration {
         let supported = metadata.tokenEndpointAuthMethodsSupported ?? ["client_secret_basic"]
         let method =
@@ -44,7 +45,8 @@ public struct OAuthClient: Sendable {
         var body: [String: JSONValue] = [
             "client_name": .string("Junction"),
             "redirect_uris": .array(redirectURIs.map(JSONValue.string)),
-            "grant_types": .array([.string("authorization_code"), .string("refresh_token")]),
+            "grant_types": .array(
+                [.string(device ? Self.deviceGrantType : "authorization_code"), .string("refresh_token")]),
             "response_types": .array([.string("code")]),
             "token_endpoint_auth_method": .string(method),
         ]
@@ -73,6 +75,8 @@ public struct OAuthClient: Sendable {
             tokenAuthMethod: answer.token_endpoint_auth_method ?? (answer.client_secret == nil ? "none" : method),
             redirectURIs: answer.redirect_uris ?? redirectURIs)
     }
+
+    static let deviceGrantType = "urn:ietf:params:oauth:grant-type:device_code"
 
     /// The URL the user's browser opens.
     public static func authorizationURL(
@@ -156,7 +160,7 @@ public struct OAuthClient: Sendable {
     ) async throws(OAuthError) -> TokenResponse {
         var interval = max(device.interval ?? 5, 1)
         let deadline = ContinuousClock.now + .seconds(device.expiresIn)
-        var form = [("grant_type", "urn:ietf:params:oauth:grant-type:device_code"), ("device_code", device.deviceCode)]
+        var form = [("grant_type", Self.deviceGrantType), ("device_code", device.deviceCode)]
         if let resource { form.append(("resource", resource)) }
         while ContinuousClock.now < deadline {
             do { try await pause(.seconds(interval)) } catch { throw .timedOut(seconds: Int(device.expiresIn)) }

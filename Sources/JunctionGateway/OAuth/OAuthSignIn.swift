@@ -195,7 +195,7 @@ public struct OAuthSignIn: Sendable {
                 let redirects = redirectURI.map { [$0] } ?? ["http://127.0.0.1/oauth/callback"]
                 let registered = try await OAuthClient(http: http).register(
                     at: endpoint, metadata: metadata, redirectURIs: redirects,
-                    scopes: options.scopes ?? discovered.scopes)
+                    scopes: options.scopes ?? discovered.scopes, device: redirectURI == nil)
                 provider = Self.provider(
                     named: clientName, metadata: metadata, clientId: registered.clientId, registration: .dynamic,
                     method: registered.tokenAuthMethod, redirects: registered.redirectURIs)

@@ -1,3 +1,5 @@
+import JunctionCore
+
 /// Known OAuth providers whose apps users register themselves: their endpoints, so that
 /// `junction oauth-provider add NAME --template github --client-id …` needs nothing else.
 public struct OAuthTemplate: Encodable, Sendable, Equatable {
@@ -25,6 +27,14 @@ public struct OAuthTemplate: Encodable, Sendable, Equatable {
 
     public static func named(_ id: String) -> OAuthTemplate? {
         all.first { $0.id == id.lowercased() }
+    }
+
+    /// A provider named `name` with this template's endpoints, scopes and token auth method.
+    public func provider(named name: String, clientId: String) -> OAuthProvider {
+        OAuthProvider(
+            name: name, issuer: issuer, authURL: authURL, tokenURL: tokenURL, revocationURL: revocationURL,
+            deviceAuthorizationURL: deviceAuthorizationURL, clientId: clientId, scopes: scopes,
+            tokenAuthMethod: OAuthProvider.TokenAuthMethod(rawValue: tokenAuthMethod) ?? .clientSecretPost)
     }
 
     public static let all: [OAuthTemplate] = [

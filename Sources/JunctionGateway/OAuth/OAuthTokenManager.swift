@@ -87,9 +87,11 @@ public actor OAuthTokenManager {
         }
         // Unstructured so that a caller giving up does not cancel the refresh the others share;
         // it ends by itself (one token request) and is awaited below.
-        let task = Task { [database, box, http, events, now, logger] in
+        let known = cache[scopeId]?.accessToken
+        let task = Task { [database, box, http, events, now, logger, expiryMargin] in
             await Self.performRefresh(
-                scopeId: scopeId, database: database, box: box, http: http, events: events, now: now(), logger: logger)
+                scopeId: scopeId, known: known, margin: expiryMargin, database: database, box: box, http: http,
+                events: events, now: now(), logger: logger)
         }
         refreshing[scopeId] = task
         let outcome = await task.value
@@ -124,14 +126,18 @@ public actor OAuthTokenManager {
 
     static func header(_ tokens: OAuthTokenRepository.Tokens) -> String { "Bearer " + tokens.accessToken }
 
+    /// Refreshes with the stored refresh token. `known` is the access token this process last
+    /// saw: when the database holds another, still good, one, another process (the CLI, an
+    /// embedded session, the daemon) refreshed already and that one is used as it is.
     private static func performRefresh(
-        scopeId: String, database: AppDatabase, box: SecretBox, http: any OAuthHTTP, events: EventBus?, now: Date,
-        logger: Logger
+        scopeId: String, known: String?, margin: TimeInterval, database: AppDatabase, box: SecretBox,
+        http: any OAuthHTTP, events: EventBus?, now: Date, logger: Logger
     ) async -> Outcome {
         let tokenStore = OAuthTokenRepository(database, box: box)
         let providers = OAuthProviderRepository(database, box: box)
         let scopes = AuthScopeRepository(database, box: box)
         var subject: (scope: AuthScope, server: Downstream)?
+        var started: String?
         do {
             let loaded = try await database.run {
                 let scope = try scopes.get(scopeId)
@@ -146,6 +152,12 @@ public actor OAuthTokenManager {
             guard let stored else {
                 throw OAuthError.invalid("\(server.name) is not signed in: run 'junction auth login \(server.name)'")
             }
+            if let known, stored.accessToken != known,
+                stored.expiresAt.map({ $0.timeIntervalSince(now) > margin }) ?? true
+            {
+                return .refreshed(stored)
+            }
+            started = stored.accessToken
             guard let refreshToken = stored.refreshToken, let provider else {
                 throw OAuthError.invalid(
                     "the token of \(server.name) cannot be refreshed (no refresh token): "
@@ -167,6 +179,13 @@ public actor OAuthTokenManager {
                     expiresAt: fresh.expiresAt, scopes: fresh.scopes))
             return .refreshed(fresh)
         } catch {
+            // A refresh token rotated by another process's refresh meanwhile fails here: the
+            // database then holds that process's new token.
+            if let started, let current = try? await database.run({ try tokenStore.tokens(of: scopeId) }),
+                current.accessToken != started
+            {
+                return .refreshed(current)
+            }
             let serverName = subject?.server.name ?? "the server"
             let needsSignIn = (error as? OAuthError)?.needsSignIn ?? false
             let reason =

@@ -140,11 +140,7 @@ struct OAuthProviderController {
                 "unknown template '\(template)'; known: \(OAuthTemplate.all.map(\.id).joined(separator: ", "))",
                 field: "template")
         }
-        return OAuthProvider(
-            name: name, issuer: known.issuer, authURL: known.authURL, tokenURL: known.tokenURL,
-            revocationURL: known.revocationURL, deviceAuthorizationURL: known.deviceAuthorizationURL, clientId: "",
-            scopes: known.scopes,
-            tokenAuthMethod: OAuthProvider.TokenAuthMethod(rawValue: known.tokenAuthMethod) ?? .clientSecretPost)
+        return known.provider(named: name, clientId: "")
     }
 
     /// The request's fields over `provider`.

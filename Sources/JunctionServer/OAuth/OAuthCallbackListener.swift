@@ -35,7 +35,15 @@ public enum OAuthCallbackListener {
         let services = ServiceGroup(
             configuration: .init(services: [app], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger))
         return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await services.run() }
+            group.addTask {
+                do {
+                    try await services.run()
+                } catch {
+                    // Never bound (or failed): the sign-in must not wait for a port.
+                    portSink.finish()
+                    throw error
+                }
+            }
             let outcome: Result<OAuthSignIn.SignedIn, any Error>
             do {
                 outcome = .success(

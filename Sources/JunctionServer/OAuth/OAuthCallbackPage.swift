@@ -11,6 +11,7 @@ enum OAuthCallbackPage {
         let html = """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><title>Junction: \(escape(title))</title>
+            <link rel="icon" href="data:,">
             <style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem}</style>
             </head><body><h1>\(escape(title))</h1><p>\(escape(message))</p>
             <p>You can close this tab.</p></body></html>

@@ -228,13 +228,44 @@ struct AuthCommand: ParsableCommand {
 
         func run() async throws {
             let context = try CLIContext.open()
-            let service = try AuthCommand.localService(context)
-            let signedOut = try await service.signOut(server: server, scopeName: scope)
+            let signedOut: [String]
+            if let viaDaemon = try signOutThroughDaemon(context) {
+                signedOut = viaDaemon
+            } else {
+                let service = try AuthCommand.localService(context)
+                signedOut = try await service.signOut(server: server, scopeName: scope).map(\.name)
+            }
             if signedOut.isEmpty {
                 print("\(server) was not signed in.")
             } else {
-                print("Signed out of \(server) (\(signedOut.map(\.name).joined(separator: ", "))).")
+                print("Signed out of \(server) (\(signedOut.joined(separator: ", "))).")
             }
+        }
+
+        /// Signs out through the running daemon, so it forgets the tokens it holds in memory and
+        /// stops the server; nil when no daemon runs.
+        func signOutThroughDaemon(_ context: CLIContext) throws -> [String]? {
+            let downstream = try context.downstreams.get(server)
+            let scopes = try context.scopes(sealing: false).oauthScopes(downstreamId: downstream.id)
+                .filter { scope == nil || $0.name == scope || $0.id == scope }
+            struct Revoked: Decodable {
+                var revoked: Bool
+                var auth_scope_name: String
+            }
+            let client = LocalAPIClient(home: context.home)
+            var signedOut: [String] = []
+            for entry in scopes {
+                let answer: Data
+                do {
+                    answer = try client.data(
+                        "POST", "/api/v1/auth-scopes/\(Login.pathSegment(entry.id))/oauth/revoke")
+                } catch is DaemonError {
+                    return nil
+                }
+                let revoked = try JSONDecoder().decode(Revoked.self, from: answer)
+                if revoked.revoked { signedOut.append(revoked.auth_scope_name) }
+            }
+            return signedOut
         }
     }
 

@@ -46,14 +46,7 @@ struct OAuthProviderCommand: AsyncParsableCommand {
                     throw CLIError(
                         "unknown template '\(template)'; known: \(OAuthTemplate.all.map(\.id).joined(separator: ", "))")
                 }
-                provider.issuer = known.issuer
-                provider.authURL = known.authURL
-                provider.tokenURL = known.tokenURL
-                provider.revocationURL = known.revocationURL
-                provider.deviceAuthorizationURL = known.deviceAuthorizationURL
-                provider.scopes = known.scopes
-                provider.tokenAuthMethod =
-                    OAuthProvider.TokenAuthMethod(rawValue: known.tokenAuthMethod) ?? .clientSecretPost
+                provider = known.provider(named: name, clientId: clientId)
             }
             if let issuer {
                 provider.issuer = issuer
