@@ -257,7 +257,7 @@ def test_get_stream_carries_list_changed_and_resumes_after_last_event_id(daemon:
             assert stream.status_code == 200
             assert stream.headers["content-type"].startswith("text/event-stream")
             # A tool appears: the session's client hears list_changed on its stream.
-            daemon.add_route("--tool", "fixture__echo", "--policy", "deny", "--name", "hide-echo")
+            daemon.add_route("--global", "--tool", "fixture__echo", "--policy", "deny", "--name", "hide-echo")
             event_id = None
             for line in stream.iter_lines():
                 if line.startswith("id:"):
@@ -311,7 +311,7 @@ def test_server_discover_and_listen_without_a_session(daemon: Home) -> None:
                 seen.append(json.loads(line[5:]))
                 if seen[-1].get("method") == "notifications/subscriptions/acknowledged":
                     assert seen[-1]["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"] == "sub-1"
-                    daemon.add_route("--tool", "fixture__add", "--policy", "deny", "--name", "hide-add")
+                    daemon.add_route("--global", "--tool", "fixture__add", "--policy", "deny", "--name", "hide-add")
                 if seen[-1].get("method") == "notifications/tools/list_changed":
                     break
             assert seen[-1]["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"] == "sub-1"
@@ -342,7 +342,7 @@ def test_server_id_and_rpc_reach_one_server_under_its_own_names(daemon: Home) ->
                         "params": {"name": "add", "arguments": {"a": 1, "b": 2}}})  # fmt: skip
     assert in_body.json()["result"]["content"][0]["text"] == "3"
     # Still routed and audited: a deny rule refuses the call under its own name too.
-    daemon.add_route("--tool", "fixture__echo", "--policy", "deny", "--name", "no-echo")
+    daemon.add_route("--global", "--tool", "fixture__echo", "--policy", "deny", "--name", "no-echo")
 
     def refused() -> bool:
         answer = raw(daemon, "POST", "/rpc", headers={"X-Server-ID": "fixture"},

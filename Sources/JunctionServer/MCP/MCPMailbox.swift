@@ -10,8 +10,8 @@ import Synchronization
 /// - Progress, and a subscription's notifications, go to the same POST (which then answers as an
 ///   SSE stream, when the client accepts one).
 /// - Everything else (server requests such as sampling, elicitation and roots, list_changed, log
-///   messages) goes to the standalone stream (`GET /mcp`); with none open, to a POST that is
-///   streaming; with none of those either, it waits (bounded) for the next stream that opens.
+///   messages) goes to the standalone stream (`GET /mcp`). With none open, a server request goes
+///   to a POST that can stream; anything else waits (bounded) for the next stream that opens.
 /// Messages sent on a stream carry an event id `<stream>-<seq>`, and the last ``replayLimit`` are
 /// kept so a client that lost a stream resumes it with `Last-Event-ID`.
 final class MCPMailbox: Sendable {
@@ -66,7 +66,7 @@ final class MCPMailbox: Sendable {
         var standalone: AsyncStream<Outgoing>.Continuation?
         var standaloneGeneration = 0
         /// Standalone messages no stream has carried yet, oldest first.
-        var undelivered: [[UInt8]] = []
+        var undelivered: [(bytes: [UInt8], isRequest: Bool)] = []
         var replay: [Entry] = []
         var replayBytes = 0
         var closed = false
@@ -113,9 +113,9 @@ final class MCPMailbox: Sendable {
                 clientId: clientId, clientToken: request.params?["_meta"]?["progressToken"],
                 continuation: continuation, attachment: 0, canStream: canStream, onSettled: onSettled)
             // Server messages that found no stream ride on the first one that can carry them.
-            if canStream, state.standalone == nil, !state.undelivered.isEmpty {
-                let flushed = state.undelivered
-                state.undelivered.removeAll()
+            if canStream, state.standalone == nil, state.undelivered.contains(where: \.isRequest) {
+                let flushed = state.undelivered.filter(\.isRequest).map(\.bytes)
+                state.undelivered.removeAll { $0.isRequest }
                 state.waiters[internalId]?.streaming = true
                 for bytes in flushed {
                     let id = Self.record(&state, stream: internalId, bytes: bytes, final: false, limits: limits)
@@ -175,7 +175,8 @@ final class MCPMailbox: Sendable {
         case .notification:
             if let internalId = Self.streamOf(notification: message), forward(internalId, message) { return }
         case .request:
-            break
+            broadcast(bytes, isRequest: true)
+            return
         }
         broadcast(bytes)
     }
@@ -248,7 +249,7 @@ final class MCPMailbox: Sendable {
 
     /// A message for no request in particular: the standalone stream, else a streaming POST,
     /// else kept for the next stream.
-    private func broadcast(_ bytes: [UInt8]) {
+    private func broadcast(_ bytes: [UInt8], isRequest: Bool = false) {
         state.withLock { state in
             if let standalone = state.standalone {
                 let eventId = Self.record(
@@ -256,16 +257,20 @@ final class MCPMailbox: Sendable {
                 standalone.yield(Outgoing(eventId: eventId, bytes: bytes, final: false))
                 return
             }
+            // A server request (sampling, roots) needs an answer now: a streaming POST carries it.
+            // Notifications wait for the standalone stream, so unrelated answers stay plain JSON.
             let carrier =
-                state.waiters.filter { $0.value.continuation != nil && $0.value.canStream }
-                .max { Self.number($0.key) < Self.number($1.key) }?.key
+                !isRequest
+                ? nil
+                : state.waiters.filter { $0.value.continuation != nil && $0.value.canStream }
+                    .max { Self.number($0.key) < Self.number($1.key) }?.key
             if let carrier, let continuation = state.waiters[carrier]?.continuation {
                 state.waiters[carrier]?.streaming = true
                 let eventId = Self.record(&state, stream: carrier, bytes: bytes, final: false, limits: limits)
                 continuation.yield(Outgoing(eventId: eventId, bytes: bytes, final: false))
                 return
             }
-            state.undelivered.append(bytes)
+            state.undelivered.append((bytes, isRequest))
             if state.undelivered.count > undeliveredLimit { state.undelivered.removeFirst() }
         }
     }
@@ -307,7 +312,7 @@ final class MCPMailbox: Sendable {
             let replaced = state.standalone
             state.standalone = continuation
             state.standaloneGeneration += 1
-            for bytes in state.undelivered {
+            for (bytes, _) in state.undelivered {
                 let eventId = Self.record(
                     &state, stream: Self.standaloneStream, bytes: bytes, final: false, limits: limits)
                 continuation.yield(Outgoing(eventId: eventId, bytes: bytes, final: false))
