@@ -276,6 +276,15 @@ final class HTTPTransport: DownstreamTransport {
         return headers
     }
 
+    /// Headers of a GET stream: the session, the settled protocol version, where to resume.
+    private func streamHeaders(session: String?, lastEventId: String?) -> [(String, String)] {
+        var headers: [(String, String)] = []
+        if let session { headers.append(("Mcp-Session-Id", session)) }
+        if let version = state.withLock({ $0.protocolVersion }) { headers.append(("MCP-Protocol-Version", version)) }
+        if let lastEventId { headers.append(("Last-Event-ID", lastEventId)) }
+        return headers
+    }
+
     /// The params member each method mirrors in `Mcp-Name`.
     static let nameBearing = ["tools/call": "name", "prompts/get": "name", "resources/read": "uri"]
 
@@ -372,11 +381,9 @@ final class HTTPTransport: DownstreamTransport {
             }
             let delay = min(parser.retry ?? 0, 5000) + attempt * 250
             if delay > 0 { try await Task.sleep(for: .milliseconds(delay)) }
-            let session = state.withLock { $0.sessionId }
-            var extra = [("Last-Event-ID", lastEventId)]
-            if let session { extra.append(("Mcp-Session-Id", session)) }
-            if let version = state.withLock({ $0.protocolVersion }) { extra.append(("MCP-Protocol-Version", version)) }
-            response = try await execute(.GET, configuration.url, body: nil, accept: "text/event-stream", extra: extra)
+            response = try await execute(
+                .GET, configuration.url, body: nil, accept: "text/event-stream",
+                extra: streamHeaders(session: state.withLock { $0.sessionId }, lastEventId: lastEventId))
             guard response.status == .ok else {
                 throw Failure.answer(
                     "the event stream answering POST \(Self.display(configuration.url)) dropped, and resuming it "
@@ -486,13 +493,10 @@ final class HTTPTransport: DownstreamTransport {
         var failures = 0
         while !Task.isCancelled {
             let session = state.withLock { $0.sessionId }
-            var extra: [(String, String)] = []
-            if let session { extra.append(("Mcp-Session-Id", session)) }
-            if let version = state.withLock({ $0.protocolVersion }) { extra.append(("MCP-Protocol-Version", version)) }
-            if let last = parser.lastEventId { extra.append(("Last-Event-ID", last)) }
             do {
                 let response = try await execute(
-                    .GET, configuration.url, body: nil, accept: "text/event-stream", extra: extra)
+                    .GET, configuration.url, body: nil, accept: "text/event-stream",
+                    extra: streamHeaders(session: session, lastEventId: parser.lastEventId))
                 switch response.status {
                 case .ok
                 where (response.headers.first(name: "content-type") ?? "").lowercased().hasPrefix(
