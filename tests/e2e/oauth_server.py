@@ -49,6 +49,19 @@ async def expire(request: Request) -> JSONResponse:
     return JSONResponse({"expired": len(provider.access_tokens)})
 
 
+@mcp.custom_route("/test/revoke-access", methods=["POST"])
+async def revoke_access(request: Request) -> JSONResponse:
+    """Forgets every access token but keeps the refresh tokens good (the provider's own clean-up of
+    an expired access token would take its refresh token with it)."""
+    count = len(provider.access_tokens)
+    for token in list(provider.access_tokens):
+        refresh = provider._access_to_refresh_map.pop(token, None)
+        if refresh is not None:
+            provider._refresh_to_access_map.pop(refresh, None)
+        del provider.access_tokens[token]
+    return JSONResponse({"revoked": count})
+
+
 @mcp.custom_route("/test/revoke-all", methods=["POST"])
 async def revoke_all(request: Request) -> JSONResponse:
     """Forgets every token, refresh tokens included: only signing in again helps."""

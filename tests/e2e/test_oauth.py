@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from harness import START_TIMEOUT, Home, api, gateway, junction_bin, serve, text_of
+from harness import START_TIMEOUT, Home, api, call_error, gateway, junction_bin, serve, text_of
 from sse import SSEStream
 
 HERE = Path(__file__).parent
@@ -461,16 +461,15 @@ async def run_calls(home: Home, oauth_server: OAuthServer) -> str | None:
         text = text_of(result) if result.content else ""
         if "not supported yet" in text:
             return NO_TRANSPORT
-        assert not result.isError and text == "hello from behind OAuth"
+        assert not result.is_error and text == "hello from behind OAuth"
         # The access token is revoked on the server side: the call is refreshed and retried
         # without the client noticing.
-        oauth_server.post("/test/expire")
+        oauth_server.post("/test/revoke-access")
         again = await session.call_tool("notes__whoami", {})
-        assert not again.isError and text_of(again) == "hello from behind OAuth"
+        assert not again.is_error and text_of(again) == "hello from behind OAuth"
         # The refresh token is gone too: a clear error naming the command to run.
         oauth_server.post("/test/revoke-all")
-        failed = await session.call_tool("notes__whoami", {})
-        assert failed.isError and "junction auth login notes" in text_of(failed)
+        assert "junction auth login notes" in await call_error(session, "notes__whoami")
     return None
 
 

@@ -5,24 +5,12 @@ to do, and "Sign out" revokes. No token ever appears in the page."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from harness import Home
-from test_oauth import OAuthServer, expire_in_database
+from test_oauth import OAuthServer, expire_in_database, oauth_server  # noqa: F401 - the fixture
 from web import console_errors, screenshot, sign_in, wait_for, wait_text, wait_visible, web_daemon
-
-
-@pytest.fixture
-def oauth_server(empty_home: Home) -> Iterator[OAuthServer]:
-    server = OAuthServer(empty_home.work / "oauth-server.log")
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def test_a_url_server_is_signed_in_and_out_from_its_page(empty_home: Home, oauth_server: OAuthServer,

@@ -46,7 +46,8 @@ public struct OAuthClient: Sendable {
             "client_name": .string("Junction"),
             "redirect_uris": .array(redirectURIs.map(JSONValue.string)),
             "grant_types": .array(
-                [.string(device ? Self.deviceGrantType : "authorization_code"), .string("refresh_token")]),
+                ([.string("authorization_code")] + (device ? [.string(Self.deviceGrantType)] : []))
+                    + [.string("refresh_token")]),
             "response_types": .array([.string("code")]),
             "token_endpoint_auth_method": .string(method),
         ]

@@ -10,7 +10,7 @@ public enum OAuthError: Error, Sendable, Equatable, CustomStringConvertible {
     /// No configured provider matches, the server offers no dynamic registration and no client
     /// metadata document can be used.
     case noClient(issuer: String)
-    /// The token endpoint refused (`invalid_grant`, `invalid_client`, …).
+    /// The authorization server refused a request (`invalid_grant`, `invalid_client`, …).
     case refused(error: String, description: String?)
     /// The authorization server sent the user back with an error.
     case denied(error: String, description: String?)
@@ -34,7 +34,7 @@ public enum OAuthError: Error, Sendable, Equatable, CustomStringConvertible {
                 + "and configure it with 'junction oauth-provider add NAME --issuer \(issuer) --client-id ID "
                 + "--auth-url URL --token-url URL'"
         case .refused(let error, let description):
-            "the token endpoint refused: \(error)\(description.map { " (\($0))" } ?? "")"
+            "the authorization server refused: \(error)\(description.map { " (\($0))" } ?? "")"
         case .denied(let error, let description):
             "the authorization server refused the sign-in: \(error)\(description.map { " (\($0))" } ?? "")"
         case .unknownState:

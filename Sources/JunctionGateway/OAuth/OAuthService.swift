@@ -131,8 +131,7 @@ public final class OAuthService: Sendable {
         guard let endpoint = prepared.metadata.deviceAuthorizationEndpoint ?? prepared.provider.deviceAuthorizationURL
         else {
             throw OAuthError.invalid(
-                "the authorization server \(prepared.metadata.issuer) offers no device authorization: "
-                    + "sign in with the browser instead (junction auth login \(prepared.server.name) --no-browser)")
+                OAuthSignIn.noDeviceFlow(issuer: prepared.metadata.issuer, server: prepared.server.name))
         }
         let flow = OAuthSignIn.Pending(
             state: PKCE.randomToken(), pkce: PKCE(), redirectURI: "", authorizationURL: "", server: prepared.server,

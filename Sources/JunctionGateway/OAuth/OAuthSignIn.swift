@@ -191,6 +191,8 @@ public struct OAuthSignIn: Sendable {
                 redirectURI.map(existing.redirectURIs.contains) ?? true
             {
                 provider = existing
+            } else if redirectURI == nil, metadata.deviceAuthorizationEndpoint == nil {
+                throw OAuthError.invalid(Self.noDeviceFlow(issuer: metadata.issuer, server: server.name))
             } else if let endpoint = metadata.registrationEndpoint {
                 let redirects = redirectURI.map { [$0] } ?? ["http://127.0.0.1/oauth/callback"]
                 let registered = try await OAuthClient(http: http).register(
@@ -214,6 +216,12 @@ public struct OAuthSignIn: Sendable {
         return Prepared(
             server: server, scopeName: scopeName, provider: provider, newClientSecret: secret, providerIsNew: isNew,
             resource: discovered.resource, scopes: scopes, metadata: metadata)
+    }
+
+    /// Why the device flow cannot be used, and what to do instead.
+    static func noDeviceFlow(issuer: String, server: String) -> String {
+        "the authorization server \(issuer) offers no device authorization: "
+            + "sign in with the browser instead (junction auth login \(server) --no-browser)"
     }
 
     static func provider(
