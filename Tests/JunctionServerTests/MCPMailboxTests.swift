@@ -139,6 +139,24 @@ struct MCPMailboxTests {
         #expect(out.isEmpty && settled.value == 1)
     }
 
+    @Test("a request whose reader goes away is cancelled when it asked to be (2026-07-28), kept otherwise")
+    func abandonedReaders() async throws {
+        let mailbox = MCPMailbox()
+        let abandoned = Mutex<[String]>([])
+        mailbox.onAbandoned { id in abandoned.withLock { $0.append(id) } }
+        let settled = CallbackCounter()
+        var modern: MCPMailbox.Registration? = try mailbox.register(
+            Self.request("1"), canStream: true, cancelOnDetach: true
+        ) { settled.add() }
+        var legacy: MCPMailbox.Registration? = try mailbox.register(Self.request("2"), canStream: true)
+        let ids = (modern?.internalId ?? "", legacy?.internalId ?? "")
+        modern = nil
+        legacy = nil
+        #expect(abandoned.withLock { $0 } == [ids.0] && settled.value == 1)
+        #expect(mailbox.pendingCount == 1 && !mailbox.hasOpenStream)
+        _ = ids.1
+    }
+
     @Test("closing answers every waiting POST with the reason and ends the streams")
     func closing() async throws {
         let mailbox = MCPMailbox()

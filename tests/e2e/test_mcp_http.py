@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -285,6 +286,12 @@ async def test_sdk_modern_mode_needs_no_session(daemon: Home) -> None:
 
         result = await client.call_tool("fixture__slow", {"seconds": 0.3}, progress_callback=on_progress)
         assert text_of(result) == "slept 0.3" and updates
+        # At 2026-07-28 the SDK cancels by closing the request's stream: the downstream hears it.
+        with anyio.move_on_after(1.0) as scope:
+            await client.call_tool("fixture__slow", {"seconds": 20})
+        assert scope.cancelled_caught
+        await eventually(lambda: "cancelled slow" in daemon.fixture_events())
+        assert text_of(await client.call_tool("fixture__echo", {"text": "after"})) == "after"
 
 
 def test_server_discover_and_listen_without_a_session(daemon: Home) -> None:
@@ -293,7 +300,12 @@ def test_server_discover_and_listen_without_a_session(daemon: Home) -> None:
     discover = raw(daemon, "POST", body={"jsonrpc": "2.0", "id": 1, "method": "server/discover",
                                          "params": {"_meta": meta}}, headers=headers)  # fmt: skip
     assert discover.status_code == 200 and "mcp-session-id" not in discover.headers
-    assert MODERN in discover.json()["result"]["supportedVersions"]
+    # A 2026-07-28 answer comes as a stream when the client takes one (closing it cancels).
+    assert discover.headers["content-type"].startswith("text/event-stream")
+    assert MODERN in sse_messages(discover.text)[-1]["result"]["supportedVersions"]
+    plain = raw(daemon, "POST", body={"jsonrpc": "2.0", "id": 2, "method": "server/discover", "params": {"_meta": meta}},
+                headers=headers | {"Accept": "application/json"})  # fmt: skip
+    assert plain.json()["id"] == 2 and MODERN in plain.json()["result"]["supportedVersions"]
     info = daemon.daemon_info()
     assert info is not None
     body = {"jsonrpc": "2.0", "id": "sub-1", "method": "subscriptions/listen",
@@ -464,12 +476,19 @@ async def test_limits_answer_429_and_idle_sessions_expire(limited: Home) -> None
         busy = raw(home, "POST", body={"jsonrpc": "2.0", "id": 3, "method": "ping"}, headers=headers)
         assert busy.status_code == 429 and busy.json()["code"] == "too_many_calls"
     assert raw(home, "POST", body={"jsonrpc": "2.0", "id": 4, "method": "ping"}, headers=headers).status_code == 200
-    # Idle sessions end (5 s) and free their places.
-    await eventually(
-        lambda: raw(home, "POST", body={"jsonrpc": "2.0", "id": 5, "method": "ping"},
-                    headers={"Mcp-Session-Id": second}).status_code == 404,  # fmt: skip
-        timeout=15,
-    )
+    # Idle sessions end (5 s) and free their places: watched in the sessions table, since every
+    # request to a session is activity that keeps it.
+    def closed_http_sessions() -> int:
+        con = sqlite3.connect(f"file:{home.path / 'junction.db'}?mode=ro", uri=True, timeout=10)
+        try:
+            return int(con.execute(
+                "SELECT count(*) FROM sessions WHERE transport = 'http' AND status = 'closed'").fetchone()[0])
+        finally:
+            con.close()
+
+    await eventually(lambda: closed_http_sessions() >= 2, timeout=20)
+    gone = raw(home, "POST", body={"jsonrpc": "2.0", "id": 5, "method": "ping"}, headers={"Mcp-Session-Id": second})
+    assert gone.status_code == 404 and gone.json()["code"] == "session_not_found"
     initialize(home)
 
 

@@ -39,9 +39,7 @@ struct MCPController {
         let sessionId = request.headers[.mcpSessionId]
         let session = try sessionId.map { id -> MCPHTTPSession in
             guard let session = registry.session(id: id, identity: identity) else {
-                throw APIError(
-                    .notFound, code: "session_not_found",
-                    "no MCP session \(id) (it ended or expired): send initialize again without Mcp-Session-Id")
+                throw Self.sessionNotFound(id)
             }
             return session
         }
@@ -103,7 +101,14 @@ struct MCPController {
             session.send(message.kind == .notification ? session.mailbox.inbound(message) : message)
             return Response(status: .accepted)
         }
-        let stream = try register(message, session: session, identity: identity, canStream: accepts.stream)
+        // MCP 2026-07-28: closing a request's stream cancels it, so its answer is a stream from the
+        // start (heartbeats every second notice a reader gone); subscriptions/listen stays open.
+        let modern = Self.carriesModernMeta(message)
+        let stream = try register(
+            message, session: session, identity: identity, canStream: accepts.stream, cancelOnDetach: modern)
+        if modern && accepts.stream {
+            return Self.sse(first: nil, rest: stream, sessionId: nil, heartbeat: .seconds(1))
+        }
         // The first message decides the shape: the answer alone is JSON; anything before it makes
         // the answer an SSE stream (when the client accepts one).
         var first: MCPMailbox.Outgoing?
@@ -128,7 +133,8 @@ struct MCPController {
 
     /// Registers a request with the session's mailbox and hands it to the engine.
     private func register(
-        _ message: JSONRPCMessage, session: MCPHTTPSession, identity: ClientIdentity, canStream: Bool
+        _ message: JSONRPCMessage, session: MCPHTTPSession, identity: ClientIdentity, canStream: Bool,
+        cancelOnDetach: Bool = false
     ) throws -> AsyncStream<MCPMailbox.Outgoing> {
         do {
             try registry.acquireCall(identity)
@@ -137,7 +143,9 @@ struct MCPController {
         }
         let registration: MCPMailbox.Registration
         do {
-            registration = try session.mailbox.register(message, canStream: canStream) { [registry] in
+            registration = try session.mailbox.register(
+                message, canStream: canStream, cancelOnDetach: cancelOnDetach
+            ) { [registry] in
                 registry.releaseCall(identity)
             }
         } catch {
@@ -220,9 +228,7 @@ struct MCPController {
             throw APIError(.badRequest, code: "session_required", "send the Mcp-Session-Id header of your session")
         }
         guard let session = registry.session(id: id, identity: identity) else {
-            throw APIError(
-                .notFound, code: "session_not_found",
-                "no MCP session \(id) (it ended or expired): send initialize again without Mcp-Session-Id")
+            throw Self.sessionNotFound(id)
         }
         return session
     }
@@ -342,9 +348,10 @@ struct MCPController {
 
     /// An SSE stream of MCP messages (`event: message`), ending after the answer it carries.
     static func sse(
-        first: MCPMailbox.Outgoing?, rest: AsyncStream<MCPMailbox.Outgoing>?, sessionId: String?
+        first: MCPMailbox.Outgoing?, rest: AsyncStream<MCPMailbox.Outgoing>?, sessionId: String?,
+        heartbeat: Duration = .seconds(15)
     ) -> Response {
-        var response = ServerSentEvents.response { sink in
+        var response = ServerSentEvents.response(heartbeat: heartbeat) { sink in
             if let first {
                 guard sink.send(id: first.eventId, event: "message", data: first.bytes), !first.final else { return }
             }
@@ -359,6 +366,12 @@ struct MCPController {
         }
         if let sessionId { response.headers[.mcpSessionId] = sessionId }
         return response
+    }
+
+    static func sessionNotFound(_ id: String) -> APIError {
+        APIError(
+            .notFound, code: "session_not_found",
+            "no MCP session \(id) (it ended or expired): send initialize again without Mcp-Session-Id")
     }
 
     static func apiError(_ refusal: MCPSessionRegistry.Refusal) -> APIError {

@@ -32,6 +32,17 @@ final class MCPHTTPSession: Sendable {
             target: target, pinned: pinned, transport: .http, principal: identity.name,
             onlyDownstream: onlyDownstream
         ) { line in mailbox.deliver(line) }
+        // A request abandoned by its reader is cancelled as the client's notifications/cancelled
+        // would cancel it.
+        mailbox.onAbandoned { [gateway] internalId in
+            let cancel = JSONRPCMessage.notification(
+                method: "notifications/cancelled",
+                params: RawJSON(object: [
+                    ("requestId", RawJSON(string: internalId)),
+                    ("reason", RawJSON(string: "the client closed the stream")),
+                ]))
+            gateway.receive(.line(cancel.encoded()))
+        }
     }
 
     /// The protocol version `initialize` settled on, once it has.

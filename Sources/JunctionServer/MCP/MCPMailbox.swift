@@ -47,6 +47,8 @@ final class MCPMailbox: Sendable {
         var canStream: Bool
         /// Something was sent before the answer: the POST answers as an SSE stream.
         var streaming = false
+        /// Its reader going away cancels it (MCP 2026-07-28: closing the stream is the cancellation).
+        var cancelOnDetach = false
         var onSettled: @Sendable () -> Void
     }
 
@@ -77,6 +79,13 @@ final class MCPMailbox: Sendable {
     let replayByteLimit: Int
     let undeliveredLimit: Int
     private let state = Mutex(State())
+    /// Told the internal id of a request whose reader went away and that is cancelled with it.
+    private let abandoned = Mutex<(@Sendable (String) -> Void)?>(nil)
+
+    /// Sets what cancels an abandoned request in the session (``register(_:canStream:cancelOnDetach:onSettled:)``).
+    func onAbandoned(_ handler: @escaping @Sendable (String) -> Void) {
+        abandoned.withLock { $0 = handler }
+    }
 
     init(replayLimit: Int = 512, replayByteLimit: Int = 8 * 1024 * 1024, undeliveredLimit: Int = 256) {
         self.replayLimit = replayLimit
@@ -99,7 +108,8 @@ final class MCPMailbox: Sendable {
     /// Registers a client request: returns it with internal id (and progress token), and the
     /// stream its POST reads. `onSettled` runs once, when it is answered, cancelled or abandoned.
     func register(
-        _ request: JSONRPCMessage, canStream: Bool, onSettled: @escaping @Sendable () -> Void = {}
+        _ request: JSONRPCMessage, canStream: Bool, cancelOnDetach: Bool = false,
+        onSettled: @escaping @Sendable () -> Void = {}
     ) throws(RegistrationError) -> Registration {
         guard let clientId = request.id else { throw .duplicate }
         let (stream, continuation) = AsyncStream<Outgoing>.makeStream()
@@ -111,7 +121,8 @@ final class MCPMailbox: Sendable {
             state.byClientId[clientId] = internalId
             state.waiters[internalId] = Waiter(
                 clientId: clientId, clientToken: request.params?["_meta"]?["progressToken"],
-                continuation: continuation, attachment: 0, canStream: canStream, onSettled: onSettled)
+                continuation: continuation, attachment: 0, canStream: canStream, cancelOnDetach: cancelOnDetach,
+                onSettled: onSettled)
             // Server messages that found no stream ride on the first one that can carry them.
             if canStream, state.standalone == nil, state.undelivered.contains(where: \.isRequest) {
                 let flushed = state.undelivered.filter(\.isRequest).map(\.bytes)
@@ -341,10 +352,19 @@ final class MCPMailbox: Sendable {
     /// A stream lost its reader (the client went away): its messages are kept for a resumption;
     /// the request goes on.
     private func detach(_ internalId: String, attachment: Int) {
-        state.withLock { state in
-            guard state.waiters[internalId]?.attachment == attachment else { return }
-            state.waiters[internalId]?.continuation = nil
+        let cancelled = state.withLock { state -> Waiter? in
+            guard let waiter = state.waiters[internalId], waiter.attachment == attachment else { return nil }
+            guard waiter.cancelOnDetach else {
+                state.waiters[internalId]?.continuation = nil
+                return nil
+            }
+            state.waiters[internalId] = nil
+            state.byClientId[waiter.clientId] = nil
+            return waiter
         }
+        guard let cancelled else { return }
+        cancelled.onSettled()
+        abandoned.withLock { $0 }?(internalId)
     }
 
     /// Ends every stream; requests still waiting get `reason` as their error.

@@ -73,10 +73,7 @@ public struct ClientKeyRepository: Sendable {
 
     /// Lowercase hex SHA-256 of a key's UTF-8 bytes.
     public static func hash(_ key: String) -> String {
-        SHA256.hash(data: Data(key.utf8)).map { byte in
-            let digits = Array("0123456789abcdef")
-            return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
-        }.joined()
+        SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
     static func base64URL(_ data: Data) -> String {
