@@ -5,10 +5,12 @@ client of `peers.py` (requests encoded by hand, answers not parsed), so the clie
 everywhere: over HTTP for the direct path (one keep-alive connection per caller, POST, the answer
 read as JSON or SSE), over stdio for the gateways, which then pay stdio framing on top of HTTP."""
 import os
+import queue
 import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 from fixtures import Home, proxy_command
@@ -22,11 +24,54 @@ IN_FLIGHT = 16
 
 
 class DirectHTTPPeer(HTTPPeer):
-    """`peers.HTTPPeer` without Junction's bearer key: a FastMCP server asks for none."""
+    """`peers.HTTPPeer` without Junction's bearer key (a FastMCP server asks for none), that
+    returns an SSE answer as soon as its event arrives, as pooled clients (the SDK's httpx,
+    Junction's async-http-client) do: FastMCP ends the stream milliseconds later, and draining it
+    keeps that connection busy, so the next request takes an idle one of a small pool meanwhile."""
 
     def __init__(self, url, connections=IN_FLIGHT):
         super().__init__(url, key="", connections=connections)
         del self.headers["Authorization"]
+        self.idle = queue.SimpleQueue()
+        self.draining = queue.SimpleQueue()
+        for _ in range(4):
+            threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self):
+        while True:
+            response, connection = self.draining.get()
+            try:
+                response.read()
+                self.idle.put(connection)
+            except OSError:
+                connection.close()
+
+    def _post(self, _connection, body):
+        try:
+            connection = self.idle.get_nowait()
+        except queue.Empty:
+            connection = self._connect()
+        connection.request("POST", self.path, body=body, headers=self.headers)
+        response = connection.getresponse()
+        if response.status == 202:
+            response.read()
+            self.idle.put(connection)
+            return b""
+        if response.status != 200:
+            raise RuntimeError(f"HTTP {response.status}: {response.read()[:300]!r}")
+        if response.getheader("Mcp-Session-Id"):
+            self.headers["Mcp-Session-Id"] = response.getheader("Mcp-Session-Id")
+        if not response.getheader("Content-Type", "").startswith("text/event-stream"):
+            data = response.read()
+            self.idle.put(connection)
+            return data
+        while True:
+            line = response.readline()
+            if not line:
+                raise RuntimeError("the SSE stream ended without an answer")
+            if line.startswith(b"data:") and (b'"result"' in line or b'"error"' in line):
+                self.draining.put((response, connection))
+                return line[5:].strip()
 
 
 def free_port():

@@ -202,8 +202,10 @@ def remote_section(results):
     out += [f"| {aim} | {measured} | {status} |" for aim, measured, status in remote_aims(results)]
     out += ["", "The server is `Benchmarks/driver/http_server.py` (FastMCP, one `echo` tool, streamable HTTP on "
             "127.0.0.1). Every path is driven by the same thin client of `Benchmarks/driver/peers.py` (requests "
-            "encoded by hand, answers not parsed): over HTTP for the direct path, over stdio for the gateways, which "
-            "therefore also pay stdio framing and a second process hop. "
+            "encoded by hand, answers not parsed): over HTTP for the direct path (a keep-alive connection; an SSE answer "
+            "is returned at its event and the stream's end drained off the timed path, as a pooled client does), over "
+            "stdio for the gateways, which therefore also pay stdio framing and a second process hop. FastMCP's proxy "
+            "opens a new session to the URL per call (its default isolation). "
             f"{setting['repetitions']} alternating repetitions of {setting['calls_per_run']:,} sequential calls "
             f"(at most {setting['budget']} s each) and up to {setting['pipelined_calls']:,} pipelined calls with "
             "16 in flight (16 keep-alive connections for the direct path, a window of 16 on stdio); medians of "
