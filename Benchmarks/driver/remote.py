@@ -51,8 +51,15 @@ class DirectHTTPPeer(HTTPPeer):
             connection = self.idle.get_nowait()
         except queue.Empty:
             connection = self._connect()
-        connection.request("POST", self.path, body=body, headers=self.headers)
-        response = connection.getresponse()
+        try:
+            connection.request("POST", self.path, body=body, headers=self.headers)
+            response = connection.getresponse()
+        except OSError:
+            # The server closed this idle connection (uvicorn's keep-alive timeout): a new one.
+            connection.close()
+            connection = self._connect()
+            connection.request("POST", self.path, body=body, headers=self.headers)
+            response = connection.getresponse()
         if response.status == 202:
             response.read()
             self.idle.put(connection)
