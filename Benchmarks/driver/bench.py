@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import remote
 import report
 import scenarios
 
@@ -23,14 +24,16 @@ FULL = {
     "tools_list": {"servers": 50, "tools": 100, "repetitions": 3, "warm_lists": 5},
     "cold_start": {"repetitions": 9},
     "memory": {"sessions": 100, "total_calls": 100_000, "checkpoints": [10_000, 50_000, 100_000]},
+    "remote": {"calls_per_run": 1000, "repetitions": 5, "pipelined_calls": 5_000, "budget": 20},
 }
 QUICK = {
     "calls": {"calls_per_run": 500, "repetitions": 3, "pipelined_calls": 5_000, "budget": 5},
     "tools_list": {"servers": 50, "tools": 100, "repetitions": 1, "warm_lists": 5},
     "cold_start": {"repetitions": 3},
     "memory": {"sessions": 100, "total_calls": 20_000, "checkpoints": [5_000, 20_000]},
+    "remote": {"calls_per_run": 300, "repetitions": 3, "pipelined_calls": 2_000, "budget": 5},
 }
-SCENARIOS = ["calls", "tools_list", "routing", "cold_start", "memory", "audit"]
+SCENARIOS = ["calls", "tools_list", "routing", "cold_start", "memory", "audit", "remote"]
 
 
 def machine():
@@ -88,8 +91,11 @@ def main():
     step("cold_start", lambda: scenarios.cold_start(junction, venv_python, **settings["cold_start"]))
     step("memory", lambda: scenarios.memory(junction, **settings["memory"]))
     step("audit", lambda: json.loads(scenarios.run_swift(os.path.join(args.bin, "AuditBench"), *quick)))
+    step("remote", lambda: remote.remote(junction, venv_python, **settings["remote"]))
     results["duration_sec"] = time.time() - started
     results["command"] = "scripts/bench" + (" --quick" if args.quick else "")
+    if args.only:
+        results["command"] += f" --only {args.only}"
 
     markdown = report.render(results)
     print(markdown)
@@ -99,6 +105,11 @@ def main():
     if not args.no_write and not args.only:
         (ROOT / "docs" / "benchmarks.md").write_text(markdown)
         print("wrote docs/benchmarks.md", file=sys.stderr)
+    elif not args.no_write and report.SECTIONS.issuperset(chosen):
+        # Only scenarios with a section of their own: replace those sections, keep the rest.
+        page = ROOT / "docs" / "benchmarks.md"
+        page.write_text(report.splice(page.read_text(), results, chosen))
+        print(f"updated {', '.join(chosen)} in docs/benchmarks.md", file=sys.stderr)
 
 
 if __name__ == "__main__":

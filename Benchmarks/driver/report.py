@@ -1,4 +1,5 @@
 """Renders the numbers of bench.py as the markdown of docs/benchmarks.md."""
+import re
 import time
 
 LABELS = {
@@ -60,6 +61,7 @@ def aims(results):
     if audit:
         rate = audit["records_per_second"]
         rows.append(("audit ≥ 20,000 records/s", f"{rate:,.0f} records/s", verdict(rate >= 20_000)))
+    rows += remote_aims(results)
     return rows
 
 
@@ -150,5 +152,74 @@ def render(results):
                 "each record, redacts its arguments (as the engine does, off the call's path) and queues it; the "
                 "batched writer commits to a real SQLite file (WAL) meanwhile. Calls never wait on the audit: "
                 "`record()` only appends to an in-memory queue under a lock, whatever the database is doing."]
+    out += remote_section(results)
     out.append("")
     return "\n".join(out)
+
+
+# Scenarios whose section `bench.py --only` can replace in place (between markers), the rest of
+# the page kept as it is.
+SECTIONS = {"remote"}
+REMOTE_LABELS = {
+    "direct": "direct: HTTP to the server (keep-alive, POST, JSON/SSE answer)",
+    "embedded": "`junction stdio --embedded` → HTTP (`server add --url`)",
+    "daemon": "`junction stdio` → daemon → HTTP",
+    "fastmcp": "FastMCP proxy of the URL (`create_proxy`, stdio) → HTTP",
+}
+
+
+def remote_aims(results):
+    remote = results.get("remote")
+    if not remote:
+        return []
+    direct, rows = remote["direct"], []
+    for name in ("embedded", "daemon"):
+        overhead = remote[name]["p50"] - direct["p50"]
+        rows.append((f"remote server: tools/call p50 over direct HTTP, {name} ≤ 150 µs", f"{overhead:+,.0f} µs",
+                     verdict(overhead <= 150)))
+        share = remote[name]["throughput"] / direct["throughput"]
+        rows.append((f"remote server: pipelined calls/s, {name} ≥ 80% of direct", f"{share:.0%}",
+                     verdict(share >= 0.8)))
+    return rows
+
+
+def remote_section(results):
+    remote = results.get("remote")
+    if not remote:
+        return []
+    setting, direct = results["settings"]["remote"], remote["direct"]
+    machine = results["machine"]
+    out = ["", "<!-- bench:remote -->", "## 7. Remote server: tools/call over streamable HTTP", "",
+           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} · command `{results['command']}` · "
+           f"load average at start {machine['load']}", "",
+           "| path | p50 | p99 | p50 over direct | pipelined calls/s | of direct |",
+           "|---|---:|---:|---:|---:|---:|"]
+    for name, row in remote.items():
+        out.append(f"| {REMOTE_LABELS[name]} | {us(row['p50'])} | {us(row['p99'])} | "
+                   f"{row['p50'] - direct['p50']:+,.0f} µs | {row['throughput']:,.0f} | "
+                   f"{row['throughput'] / direct['throughput']:.0%} |")
+    out += ["", "| aim | measured | |", "|---|---:|---|"]
+    out += [f"| {aim} | {measured} | {status} |" for aim, measured, status in remote_aims(results)]
+    out += ["", "The server is `Benchmarks/driver/http_server.py` (FastMCP, one `echo` tool, streamable HTTP on "
+            "127.0.0.1). Every path is driven by the same thin client of `Benchmarks/driver/peers.py` (requests "
+            "encoded by hand, answers not parsed): over HTTP for the direct path (a keep-alive connection; an SSE answer "
+            "is returned at its event and the stream's end drained off the timed path, as a pooled client does), over "
+            "stdio for the gateways, which therefore also pay stdio framing and a second process hop. FastMCP's proxy "
+            "opens a new session to the URL per call (its default isolation). "
+            f"{setting['repetitions']} alternating repetitions of {setting['calls_per_run']:,} sequential calls "
+            f"(at most {setting['budget']} s each) and up to {setting['pipelined_calls']:,} pipelined calls with "
+            "16 in flight (16 keep-alive connections for the direct path, a window of 16 on stdio); medians of "
+            "the per-repetition figures. Everything on the same shared 2-core machine.", "<!-- /bench:remote -->"]
+    return out
+
+
+def splice(page, results, chosen):
+    """`page` with the sections of `chosen` (all in SECTIONS) replaced by this run's, or appended."""
+    for name in chosen:
+        section = "\n".join(globals()[f"{name}_section"](results)[1:])
+        pattern = re.compile(rf"<!-- bench:{name} -->.*?<!-- /bench:{name} -->", re.S)
+        if pattern.search(page):
+            page = pattern.sub(lambda _: section, page)
+        else:
+            page = page.rstrip("\n") + "\n\n" + section + "\n"
+    return page
