@@ -343,9 +343,11 @@ struct GatewaySessionTests {
         try await withGateway(server: FakeServer.downstream(instanceMode: .perSession)) { gateway in
             let client = gateway.client()
             try await client.initialize()
-            client.send(client.callLine("fake__ask_client", id: #""ask""#, arguments: #"{"withdraw_after_ms":200}"#))
+            client.send(client.callLine("fake__ask_client", id: #""ask""#, arguments: #"{"withdrawable":true}"#))
             let asked = try await client.transcript.first("the server's request") { $0.kind == .request }
             let askedId = try #require(asked.id)
+            // Withdrawn only once the client has it: earlier, the gateway rightly never asks at all.
+            client.send(client.callLine("fake__withdraw_asks", id: #""withdraw""#))
             let cancelled = try await client.transcript.first("the withdrawal") {
                 $0.method == "notifications/cancelled" && $0.params?["requestId"] == askedId
             }

@@ -13,7 +13,8 @@ Tools:
   env            returns the value of env var arguments.name (default FAKE_SECRET), or null
   ask_client     sends a request (arguments.method, default roots/list) to its client and returns
                  the response it gets, result or error, in structuredContent; with
-                 arguments.withdraw_after_ms it cancels that request if unanswered by then
+                 arguments.withdrawable it cancels that request when withdraw_asks is called
+  withdraw_asks  withdraws every unanswered withdrawable ask_client request, then answers
   dotted.name    a name that is not a legal client-visible name; answers with its own name
 Resources: fake://readme and the template fake://items/{id}. Prompt: greet.
 
@@ -37,6 +38,7 @@ import time
 out_lock = threading.Lock()
 state_lock = threading.Lock()
 cancelled = {}  # request id (as JSON text) -> threading.Event
+withdrawals = []  # events of unanswered withdrawable ask_client requests
 answers = {}  # id of a request this server sent (as JSON text) -> [threading.Event, response]
 extra_tool = False
 
@@ -76,7 +78,7 @@ def text_result(text, structured=None):
 def tools():
     names = [
         "echo", "slow", "crash", "garbage", "stderr", "change", "sleep_forever", "env", "ask_client",
-        "dotted.name",
+        "withdraw_asks", "dotted.name",
     ]
     if extra_tool:
         names.append("extra")
@@ -140,15 +142,26 @@ def call_tool(request_id, params, event):
         with state_lock:
             answers[key(own_id)] = slot
         send({"jsonrpc": "2.0", "id": own_id, "method": arguments.get("method", "roots/list"), "params": {}})
-        if arguments.get("withdraw_after_ms") is not None:
-            # Give up on the question: tell the client, answer the call without its answer.
-            if not slot[0].wait(arguments["withdraw_after_ms"] / 1000.0):
-                send({"jsonrpc": "2.0", "method": "notifications/cancelled",
-                      "params": {"requestId": own_id, "reason": "no longer needed"}})
-                result(request_id, text_result("withdrawn"))
-                return
+        if arguments.get("withdrawable"):
+            # Give up on the question when told: tell the client, answer the call without its answer.
+            withdrawn = threading.Event()
+            with state_lock:
+                withdrawals.append(withdrawn)
+            while not slot[0].is_set():
+                if withdrawn.wait(0.01):
+                    send({"jsonrpc": "2.0", "method": "notifications/cancelled",
+                          "params": {"requestId": own_id, "reason": "no longer needed"}})
+                    result(request_id, text_result("withdrawn"))
+                    return
         slot[0].wait()
         result(request_id, text_result("asked the client", slot[1]))
+    elif name == "withdraw_asks":
+        with state_lock:
+            pending = list(withdrawals)
+            withdrawals.clear()
+        for withdrawn in pending:
+            withdrawn.set()
+        result(request_id, text_result("withdrew %d" % len(pending)))
     elif name == "dotted.name":
         result(request_id, text_result("dotted.name"))
     elif name == "extra" and extra_tool:

@@ -15,7 +15,8 @@ enum FakeServer {
 
     /// The tools the fake lists before `change` adds `extra`.
     static let tools = [
-        "echo", "slow", "crash", "garbage", "stderr", "change", "sleep_forever", "env", "ask_client", "dotted.name",
+        "echo", "slow", "crash", "garbage", "stderr", "change", "sleep_forever", "env", "ask_client",
+        "withdraw_asks", "dotted.name",
     ]
 
     /// A downstream definition that runs the fake.
