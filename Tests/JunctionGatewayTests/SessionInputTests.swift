@@ -61,7 +61,8 @@ struct SessionInputTests {
             let client = gateway.client()
             try await client.initialize()
             let mark = client.transcript.count
-            client.send(client.callLine("fake__echo", id: "7", arguments: #"{"delay_ms":500}"#))
+            // Long enough that the duplicate arrives while the first is surely still in flight.
+            client.send(client.callLine("fake__echo", id: "7", arguments: #"{"delay_ms":3000}"#))
             client.send(client.requestLine("ping", id: "7"))
             let refused = try await client.transcript.first("the refusal", since: mark) {
                 $0.errorCode == JSONRPCErrorCode.invalidRequest
