@@ -268,6 +268,22 @@ async def test_a_server_answering_garbage_fails_clearly_and_the_daemon_lives_on(
         assert status == 200
 
 
+async def test_a_server_whose_stream_never_carries_an_event_fails_within_the_call_timeout(empty_home: Home) -> None:
+    """An event stream of keep-alive comments only: the server's start (probe, then initialize)
+    ends in a clear error within the startup timeout, not a hang, and the other server serves on."""
+    home = empty_home
+    home.cli("settings", "set", "startup_timeout_sec", "4")
+    with remote(home, "streamable-http") as good, remote(home, "silent", script=BROKEN) as silent:
+        add_remote(home, good, name="good")
+        home.cli_json("server", "add", "silent", "--url", silent, "--call-timeout", "3")
+        async with gateway(home, daemon=True) as session:
+            started = time.monotonic()
+            text = await call_error(session, "silent__anything", {})
+            assert "server 'silent'" in text, text
+            assert time.monotonic() - started < 45, "the silent stream was not bounded"
+            assert text_of(await session.call_tool("good__echo", {"text": "still here"})) == "still here"
+
+
 async def test_twenty_concurrent_calls_on_one_remote_server(empty_home: Home) -> None:
     home = empty_home
     with remote(home, "streamable-http") as url:
