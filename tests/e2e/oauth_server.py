@@ -12,6 +12,7 @@ import time
 from fastmcp import FastMCP
 from fastmcp.server.auth.auth import ClientRegistrationOptions, RevocationOptions
 from fastmcp.server.auth.providers.in_memory import InMemoryOAuthProvider
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -24,6 +25,24 @@ provider = InMemoryOAuthProvider(
 )
 mcp = FastMCP("oauth-fixture", auth=provider)
 seen: list[str] = []  # the refresh tokens the token endpoint was asked to redeem
+spoiled = {"token_endpoint": False}  # when true, /token answers a proxy's HTML error page
+
+
+class SpoilableTokenEndpoint:
+    """ASGI middleware: while `spoiled["token_endpoint"]` holds, /token answers 502 with HTML, as
+    a broken proxy in front of an authorization server would."""
+
+    def __init__(self, app: object) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: object, send: object) -> None:
+        if spoiled["token_endpoint"] and scope["type"] == "http" and scope["path"] == "/token":
+            body = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+            headers = [(b"content-type", b"text/html"), (b"content-length", str(len(body)).encode())]
+            await send({"type": "http.response.start", "status": 502, "headers": headers})  # type: ignore[operator]
+            await send({"type": "http.response.body", "body": body})  # type: ignore[operator]
+            return
+        await self.app(scope, receive, send)  # type: ignore[operator]
 
 
 @mcp.tool
@@ -62,6 +81,13 @@ async def revoke_access(request: Request) -> JSONResponse:
     return JSONResponse({"revoked": count})
 
 
+@mcp.custom_route("/test/spoil-token-endpoint", methods=["POST"])
+async def spoil_token_endpoint(request: Request) -> JSONResponse:
+    """`?on=1` makes /token answer garbage; `?on=0` mends it."""
+    spoiled["token_endpoint"] = request.query_params.get("on") == "1"
+    return JSONResponse(spoiled)
+
+
 @mcp.custom_route("/test/revoke-all", methods=["POST"])
 async def revoke_all(request: Request) -> JSONResponse:
     """Forgets every token, refresh tokens included: only signing in again helps."""
@@ -72,4 +98,7 @@ async def revoke_all(request: Request) -> JSONResponse:
 
 
 if __name__ == "__main__":
-    mcp.run(transport="http", host="127.0.0.1", port=port, path="/mcp", show_banner=False, log_level="warning")
+    mcp.run(
+        transport="http", host="127.0.0.1", port=port, path="/mcp", show_banner=False, log_level="warning",
+        middleware=[Middleware(SpoilableTokenEndpoint)],
+    )

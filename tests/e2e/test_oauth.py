@@ -260,6 +260,27 @@ def test_refresh_after_expiry_rotates_the_sealed_tokens(notes: Home, oauth_serve
     assert notes.cli_json("auth", "status", "notes")["scopes"][0]["state"] == "valid"
 
 
+def test_a_token_endpoint_answering_garbage_fails_clearly_and_loses_no_token(
+    notes: Home, oauth_server: OAuthServer
+) -> None:
+    """A refresh answered by an HTML error page (a broken proxy) is a clear, retryable failure: the
+    sealed refresh token is kept, and the next refresh, once the endpoint is mended, works."""
+    login(notes)
+    [(_, access, refresh, _, _)] = token_rows(notes)
+    oauth_server.post("/test/spoil-token-endpoint?on=1")
+    expire_in_database(notes)
+    proc = notes.cli("auth", "refresh", "notes", check=False)
+    assert proc.returncode != 0, proc.stdout
+    assert "502" in proc.stderr, proc.stderr
+    [(_, still_access, still_refresh, _, _)] = token_rows(notes)
+    assert (still_access, still_refresh) == (access, refresh), "a failed refresh lost the tokens"
+    assert notes.cli_json("auth", "status", "notes")["scopes"][0]["state"] == "refreshable"
+
+    oauth_server.post("/test/spoil-token-endpoint?on=0")
+    assert "Refreshed notes-oauth" in notes.cli("auth", "refresh", "notes").stdout
+    assert notes.cli_json("auth", "status", "notes")["scopes"][0]["state"] == "valid"
+
+
 def test_logout_revokes_at_the_server_and_deletes_the_tokens(notes: Home, oauth_server: OAuthServer) -> None:
     login(notes)
     assert oauth_server.state()["refresh_tokens"]
