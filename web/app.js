@@ -3,7 +3,7 @@
 // badge. Each page module exports `render(view)`, which may return a cleanup function.
 import { api, apiKey, onUnauthorized, setApiKey, stream } from "./api.js";
 
-const pages = ["dashboard", "approvals", "audit", "workspaces", "servers", "routes", "scopes", "settings", "dry-run", "install"];
+const pages = ["dashboard", "approvals", "audit", "workspaces", "servers", "tools", "routes", "scopes", "settings", "dry-run", "install"];
 const view = document.getElementById("view");
 const signin = document.getElementById("signin");
 let cleanup = null;

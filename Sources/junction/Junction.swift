@@ -21,6 +21,7 @@ struct Junction: AsyncParsableCommand {
             OAuthProviderCommand.self,
             SettingsCommand.self,
             DryRunCommand.self,
+            ToolsCommand.self,
             ApprovalsCommand.self,
             KeyCommand.self,
             StdioCommand.self,

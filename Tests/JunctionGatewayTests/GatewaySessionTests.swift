@@ -193,14 +193,16 @@ struct GatewaySessionTests {
         }
     }
 
-    @Test("a denied tool is refused with -32001 naming the rule, and the server never sees it")
+    @Test("a denied tool is refused with an isError result naming the rule, and the server never sees it")
     func deniedTool() async throws {
         try await withGateway { gateway in
             let client = gateway.client()
             try await client.initialize()
             let response = try await client.callTool("fake__crash", id: "1")
-            #expect(response.errorCode == JSONRPCErrorCode.denied)
-            #expect(response.errorMessage?.contains("no-crash") == true, "\(response.errorMessage ?? "")")
+            #expect(response.kind == .response)
+            #expect(response.result?["isError"]?.boolValue == true)
+            let message = try #require(text(response))
+            #expect(message.contains("Junction denied fake__crash") && message.contains("no-crash"), "\(message)")
             #expect(try await client.callTool("fake__echo", id: "2").kind == .response)
             #expect(!(await gateway.fakeLogged("crashing on purpose")))
         }

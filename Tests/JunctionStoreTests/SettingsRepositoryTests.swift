@@ -17,6 +17,7 @@ struct SettingsRepositoryTests {
         "approval_timeout_sec", "allowed_hosts", "http_idle_timeout_sec", "http_max_connections",
         "startup_timeout_sec", "audit_max_payload_bytes", "mcp_session_idle_sec", "mcp_max_sessions_per_key",
         "mcp_max_calls_per_key", "shutdown_timeout_sec", "oauth_client_metadata_url", "oauth_refresh_check_sec",
+        "slim_tools", "tools_cache_ttl_sec", "codex_dynamic_tool_compat", "tool_description_overrides",
     ]
 
     @Test("a fresh database has every setting at its default")
@@ -39,6 +40,10 @@ struct SettingsRepositoryTests {
         #expect(values["shutdown_timeout_sec"] == "10")
         #expect(values["oauth_client_metadata_url"] == #""""#)
         #expect(values["oauth_refresh_check_sec"] == "30")
+        #expect(values["slim_tools"] == "false")
+        #expect(values["tools_cache_ttl_sec"] == "0")
+        #expect(values["codex_dynamic_tool_compat"] == "false")
+        #expect(values["tool_description_overrides"] == "{}")
         #expect(try store.settings.get("log_level") == .init(key: "log_level", json: #""info""#, isDefault: true))
     }
 
@@ -67,6 +72,15 @@ struct SettingsRepositoryTests {
         ] as [() throws -> Void] {
             expectInvalid("nope", "unknown setting 'nope'; known settings: \(known)") { try attempt() }
         }
+    }
+
+    @Test("flags and description overrides are read back as typed values")
+    func flagAndMapReads() throws {
+        #expect(try store.settings.bool("slim_tools") == false)
+        try store.settings.set("slim_tools", json: "true")
+        #expect(try store.settings.bool("slim_tools"))
+        try store.settings.set("tool_description_overrides", json: #"{"git__push": "Push, carefully."}"#)
+        #expect(try store.settings.stringMap("tool_description_overrides") == ["git__push": "Push, carefully."])
     }
 
     @Test("a whole number given with a fraction part is stored as an integer")
@@ -108,6 +122,14 @@ struct SettingsRepositoryTests {
         ("oauth_client_metadata_url", "5"),
         ("oauth_refresh_check_sec", "0"),
         ("oauth_refresh_check_sec", "3601"),
+        ("slim_tools", "1"),
+        ("slim_tools", #""true""#),
+        ("tools_cache_ttl_sec", "-1"),
+        ("tools_cache_ttl_sec", "86401"),
+        ("codex_dynamic_tool_compat", "null"),
+        ("tool_description_overrides", #""describe""#),
+        ("tool_description_overrides", #"{"a__b":5}"#),
+        ("tool_description_overrides", #"{"":"no name"}"#),
     ]
 
     @Test("values of the wrong type or range are refused and nothing is stored", arguments: refused)

@@ -360,7 +360,8 @@ def test_server_id_and_rpc_reach_one_server_under_its_own_names(daemon: Home) ->
         answer = raw(daemon, "POST", "/rpc", headers={"X-Server-ID": "fixture"},
                      body={"jsonrpc": "2.0", "id": 9, "method": "tools/call",
                            "params": {"name": "echo", "arguments": {"text": "x"}}})  # fmt: skip
-        return "error" in answer.json()
+        result = answer.json().get("result", {})
+        return result.get("isError") is True and "Junction denied" in result["content"][0]["text"]
 
     assert refused() or anyio.run(eventually, refused)
     assert raw(daemon, "POST", "/rpc", body={"jsonrpc": "2.0", "id": 1, "method": "tools/list"}).status_code == 400

@@ -12,8 +12,8 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from harness import Home
 from web import base_url, console_errors, open_page, screenshot, sign_in, wait_for, wait_visible, web_daemon
 
-PAGES = ["dashboard", "approvals", "audit", "workspaces", "servers", "routes", "scopes", "settings", "dry-run",
-         "install"]  # fmt: skip
+PAGES = ["dashboard", "approvals", "audit", "workspaces", "servers", "tools", "routes", "scopes", "settings",
+         "dry-run", "install"]  # fmt: skip
 
 
 def test_sign_in_removes_the_key_from_the_address_and_every_page_loads(home: Home, browser: WebDriver) -> None:

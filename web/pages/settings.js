@@ -110,6 +110,13 @@ function typed(text, defaultValue) {
   const value = text.trim();
   if (typeof defaultValue === "number") return /^[+-]?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
   if (typeof defaultValue === "boolean") return value === "true" ? true : value === "false" ? false : value;
+  if (defaultValue !== null && typeof defaultValue === "object") {
+    try {
+      return JSON.parse(value || "{}");
+    } catch {
+      return value; // not JSON: the API says what it expects
+    }
+  }
   return value;
 }
 

@@ -10,6 +10,9 @@ public struct Workspace: Codable, Sendable, Hashable, Identifiable {
     /// Applied when no rule in the workspace chain matches a tool.
     public var defaultPolicy: Policy
     public var tags: [String: String]
+    /// Token-saving mode for clients in this workspace (`tools/list` shows only the built-in
+    /// search and call tools); nil follows the enclosing workspace, then the `slim_tools` setting.
+    public var slimTools: Bool?
     public var createdAt: Date
     public var updatedAt: Date
 
@@ -19,6 +22,7 @@ public struct Workspace: Codable, Sendable, Hashable, Identifiable {
         rootPath: String,
         defaultPolicy: Policy = .allow,
         tags: [String: String] = [:],
+        slimTools: Bool? = nil,
         createdAt: Date = Date(),
         updatedAt: Date = Date()
     ) {
@@ -27,6 +31,7 @@ public struct Workspace: Codable, Sendable, Hashable, Identifiable {
         self.rootPath = rootPath
         self.defaultPolicy = defaultPolicy
         self.tags = tags
+        self.slimTools = slimTools
         self.createdAt = createdAt
         self.updatedAt = updatedAt
     }
@@ -35,6 +40,7 @@ public struct Workspace: Codable, Sendable, Hashable, Identifiable {
         case id, name, tags
         case rootPath = "root_path"
         case defaultPolicy = "default_policy"
+        case slimTools = "slim_tools"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
     }

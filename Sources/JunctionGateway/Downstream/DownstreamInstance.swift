@@ -43,6 +43,7 @@ public final class DownstreamInstance: Sendable {
     let subscriptions: DownstreamSubscriptions
     let freshness: CatalogFreshness
     private let catalogState: Mutex<Catalog>
+    private let catalogSetAt = Mutex(ContinuousClock.now)
     private let lastUsed: Mutex<ContinuousClock.Instant>
     private let inFlight = Atomic<Int>(0)
     /// How many callers want each resource URI's updates (sessions sharing the server).
@@ -79,7 +80,11 @@ public final class DownstreamInstance: Sendable {
 
     func setCatalog(_ catalog: Catalog) {
         catalogState.withLock { $0 = catalog }
+        catalogSetAt.withLock { $0 = .now }
     }
+
+    /// How long ago the catalog was last listed from the server.
+    var catalogAge: Duration { ContinuousClock.now - catalogSetAt.withLock { $0 } }
 
     /// Idle when nothing is in flight; the time since the last call ended otherwise zero.
     func idleFor(now: ContinuousClock.Instant) -> Duration {

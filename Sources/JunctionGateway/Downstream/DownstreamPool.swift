@@ -532,6 +532,14 @@ public actor DownstreamPool {
         }
     }
 
+    /// Lists a running server's catalog again when it is older than `maxAge` (setting
+    /// `tools_cache_ttl_sec`), in the background: a change reaches clients as `list_changed`.
+    func refreshCatalog(of instance: DownstreamInstance, olderThan maxAge: Duration) {
+        guard instance.catalogAge > maxAge, refreshes[instance.key] == nil, instances[instance.key] === instance
+        else { return }
+        scheduleRefresh(instance.key)
+    }
+
     private func refresh(_ key: InstanceKey) async {
         refreshes[key] = nil
         guard let instance = instances[key] else { return }

@@ -41,6 +41,12 @@ public final class GatewayEngine: Sendable {
     /// ``shutdown(reason:)`` closes it.
     public let events: EventBus
     private let readOnlyTTL = Mutex(5)
+    private let toolPresentation = Mutex(ToolPresentation())
+    /// BM25 indexes of the tool catalog (`junction__search_tools`, `GET /api/v1/tools?q=`).
+    public let toolSearch = ToolSearchCache()
+
+    /// How tools are shown to clients (slim mode, description overrides, Codex compatibility).
+    public var presentation: ToolPresentation { toolPresentation.withLock { $0 } }
 
     /// Seconds results of `readOnlyHint` tools are reused (setting `read_only_cache_ttl_sec`).
     var readOnlyCacheTTLSec: Int { readOnlyTTL.withLock { $0 } }
@@ -101,6 +107,8 @@ public final class GatewayEngine: Sendable {
         if let json = try? settings.get("audit_max_payload_bytes").json, let bytes = Int(json) {
             auditWriter.setMaxPayloadBytes(bytes)
         }
+        let presentation = ToolPresentation(settings: settings)
+        toolPresentation.withLock { $0 = presentation }
     }
 
     /// The `startup_timeout_sec` setting, when it can be read.

@@ -400,7 +400,7 @@ public final class GatewaySession: Sendable {
     }
 
     /// Waits (briefly) for the client's roots answer so the first tools/list routes right.
-    private func awaitRoots() async {
+    func awaitRoots() async {
         guard let task = state.withLock({ $0.rootsTask }) else { return }
         await task.value
     }
@@ -558,13 +558,18 @@ public final class GatewaySession: Sendable {
     /// What every enabled downstream offers, fast: a running server's live catalog, else the
     /// catalog stored at its last discovery (and the server is started in the background to
     /// refresh it; a change brings list_changed), else the server is started and discovered now.
-    private func catalogs() async -> [(Downstream, Catalog)] {
+    func catalogs() async -> [(Downstream, Catalog)] {
         let sessionId = id
         let engine = engine
+        let catalogTTL = engine.presentation.catalogTTLSec
         return await eachEnabledDownstream { downstream in
             if let running = engine.pool.readyInstance(
                 for: downstream, authScopeId: self.discoveryScope(for: downstream), sessionId: sessionId)
             {
+                if catalogTTL > 0 {
+                    // Short: one actor hop that may schedule a re-listing; ends by itself.
+                    Task { await engine.pool.refreshCatalog(of: running, olderThan: .seconds(catalogTTL)) }
+                }
                 return await running.currentCatalog()
             }
             if let stored = engine.storedCatalog(of: downstream.id) {
@@ -658,12 +663,13 @@ public final class GatewaySession: Sendable {
 
     static let pageSize = 500
 
-    private func visibleTools() async -> [(name: String, tool: RawJSON, entry: VisibleTool)] {
+    func visibleTools() async -> [(name: String, tool: RawJSON, entry: VisibleTool)] {
         await awaitRoots()
         // Renamed and sorted once per catalog, for every session (VisibleToolCache).
         let lists = await catalogs().map { downstream, catalog in
             engine.visibleTools.tools(of: downstream, catalog: catalog)
         }
+        let overrides = engine.presentation.descriptionOverrides
         var visible: [(name: String, tool: RawJSON, entry: VisibleTool)] = []
         var map: [String: VisibleTool] = [:]
         for tools in lists {
@@ -671,8 +677,11 @@ public final class GatewaySession: Sendable {
                 map[name] = entry
                 guard decide(name).decision != .deny else { continue }
                 // One server alone: its tools under their own names (calls map them back).
-                let shown =
+                var shown =
                     onlyDownstream == nil ? tool : tool.setting("name", to: RawJSON(string: entry.originalName)) ?? tool
+                if let description = overrides[name] {
+                    shown = shown.setting("description", to: RawJSON(string: description)) ?? shown
+                }
                 visible.append((name, shown, entry))
             }
         }
@@ -690,7 +699,7 @@ public final class GatewaySession: Sendable {
         if cursor != nil, let listed = state.withLock({ $0.listedTools }) {
             tools = listed
         } else {
-            tools = await visibleTools().map(\.tool)
+            tools = await listedToolsNow()
             state.withLock { $0.listedTools = tools }
         }
         let start: Int
@@ -727,10 +736,13 @@ public final class GatewaySession: Sendable {
         if kinds.contains(.prompt) { emit("notifications/prompts/list_changed", params: nil, kind: .prompts) }
     }
 
-    private func callTool(_ request: JSONRPCMessage) async throws -> JSONRPCMessage {
+    func callTool(_ request: JSONRPCMessage) async throws -> JSONRPCMessage {
         let id = request.id ?? .null
         guard let params = request.params, let requested = params["name"]?.stringValue else {
             throw SessionError(code: JSONRPCErrorCode.invalidParams, message: "tools/call needs params.name")
+        }
+        if BuiltInTools.names.contains(requested), builtInToolsListed() {
+            return try await callBuiltInTool(requested, request: request)
         }
         let name = visibleName(ofRequested: requested)
         let started = ContinuousClock.now
@@ -785,12 +797,14 @@ public final class GatewaySession: Sendable {
         case .approve where resume?.approved == true:
             break  // approved on the first round of this request
         case .deny:
-            return finish(
-                .denied,
-                .errorResponse(
-                    id: id, code: JSONRPCErrorCode.denied,
-                    message: "Junction denied \(name): \(decision.reason). "
-                        + "Change the rule with junction route (see junction dry-run \(name))."))
+            // A tool result, not a protocol error: the model reads why, and can tell the user. The
+            // audit keeps the denial's code and reason, as for any refused call.
+            let reason =
+                "Junction denied \(name): \(decision.reason). "
+                + "Change the rule with junction route (see junction dry-run \(name))."
+            record.errorCode = JSONRPCErrorCode.denied
+            record.errorMessage = reason
+            return finish(.denied, Self.toolError(id: id, reason))
         case .approve:
             let approvalId = ULID.make()
             record.approvalId = approvalId

@@ -13,21 +13,35 @@ final class VisibleToolCache: Sendable {
         /// same array, as long as the catalog is unchanged, compares without reading it).
         var source: [RawJSON]
         var tools: [Tool]
+        /// Unique to this preparation: equal generations mean the same tools (for the search index).
+        var generation: Int
     }
 
     private let prepared = Mutex<[String: Prepared]>([:])
+    private let generations = Mutex(0)
 
     /// The tools of `catalog`, as `downstream`'s clients see them.
     func tools(of downstream: Downstream, catalog: Catalog) -> [Tool] {
+        versionedTools(of: downstream, catalog: catalog).tools
+    }
+
+    /// The tools of `catalog` with the generation of their preparation, which changes whenever
+    /// they do.
+    func versionedTools(of downstream: Downstream, catalog: Catalog) -> (tools: [Tool], generation: Int) {
         let cached = prepared.withLock { $0[downstream.id] }
         if let cached, cached.namespace == downstream.namespace, cached.source == catalog.tools {
-            return cached.tools
+            return (cached.tools, cached.generation)
         }
         let tools = Self.prepare(catalog.tools, downstream: downstream)
-        prepared.withLock {
-            $0[downstream.id] = Prepared(namespace: downstream.namespace, source: catalog.tools, tools: tools)
+        let generation = generations.withLock { count -> Int in
+            count += 1
+            return count
         }
-        return tools
+        prepared.withLock {
+            $0[downstream.id] = Prepared(
+                namespace: downstream.namespace, source: catalog.tools, tools: tools, generation: generation)
+        }
+        return (tools, generation)
     }
 
     /// Forgets every downstream (configuration changed: some may be gone).

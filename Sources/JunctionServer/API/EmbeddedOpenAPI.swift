@@ -1443,15 +1443,20 @@ enum EmbeddedOpenAPI {
         get:
           tags: [tools]
           operationId: searchTools
-          summary: Search every server's stored tool catalog, best match first.
+          summary: Search every server's stored tool catalog (BM25), best match first.
+          description: |
+            With `q`, a BM25 search over each tool's client-visible name, title, description and
+            parameters (MCPProxy's `GET /api/v1/tools?q=&limit=`): words are split at `_`, `__`, dots,
+            dashes and camelCase humps, `+` and `%20` read as spaces; a query equal to a tool's
+            client-visible name ranks it first. Without `q`, every tool by name.
           parameters:
             - name: q
               in: query
-              description: Words to look for in names, titles and descriptions; every tool when empty.
+              description: What to look for, in words or a tool's name; every tool when empty.
               schema: { type: string }
             - name: limit
               in: query
-              description: At most this many tools (50 when absent).
+              description: At most this many tools (15 for a search, 50 for a listing, when absent).
               schema: { type: integer, minimum: 1, maximum: 1000 }
             - name: workspace_id
               in: query
@@ -2203,6 +2208,12 @@ enum EmbeddedOpenAPI {
               $ref: "#/components/schemas/Policy"
               description: Applied when no rule in the workspace chain matches a tool.
             tags: { $ref: "#/components/schemas/StringMap" }
+            slim_tools:
+              type: boolean
+              description: |
+                Token-saving mode for clients in this workspace (tools/list shows only
+                `junction__search_tools` and `junction__call_tool`); absent follows the enclosing
+                workspace, then the `slim_tools` setting.
             created_at: { $ref: "#/components/schemas/Timestamp" }
             updated_at: { $ref: "#/components/schemas/Timestamp" }
           additionalProperties: false
@@ -2223,14 +2234,20 @@ enum EmbeddedOpenAPI {
               oneOf:
                 - $ref: "#/components/schemas/Tags"
                 - type: "null"
+            slim_tools:
+              description: Token-saving mode here; absent or `null` follows the `slim_tools` setting.
+              type: [boolean, "null"]
         WorkspaceUpdate:
           type: object
-          description: Absent fields keep their value; none may be `null`. `tags` replaces the whole set.
+          description: |
+            Absent fields keep their value; none may be `null` but `slim_tools`, where `null` follows the
+            `slim_tools` setting again. `tags` replaces the whole set.
           properties:
             name: { $ref: "#/components/schemas/Name" }
             root_path: { type: string }
             default_policy: { $ref: "#/components/schemas/Policy" }
             tags: { $ref: "#/components/schemas/Tags" }
+            slim_tools: { type: [boolean, "null"] }
         Tags:
           type: object
           propertyNames: { minLength: 1 }
@@ -2829,7 +2846,7 @@ enum EmbeddedOpenAPI {
 
         Settings:
           type: object
-          required: [settings, details]
+          required: [settings, details, default_tool_descriptions]
           properties:
             settings:
               $ref: "#/components/schemas/SettingValues"
@@ -2837,6 +2854,12 @@ enum EmbeddedOpenAPI {
             details:
               type: array
               items: { $ref: "#/components/schemas/SettingDetail" }
+            default_tool_descriptions:
+              type: object
+              description: |
+                Junction's built-in tools (`junction__search_tools`, `junction__call_tool`, listed in
+                slim mode) with their descriptions before `tool_description_overrides`.
+              additionalProperties: { type: string }
           additionalProperties: false
         SettingValues:
           type: object
@@ -2858,6 +2881,10 @@ enum EmbeddedOpenAPI {
             - shutdown_timeout_sec
             - oauth_client_metadata_url
             - oauth_refresh_check_sec
+            - slim_tools
+            - tools_cache_ttl_sec
+            - codex_dynamic_tool_compat
+            - tool_description_overrides
           properties:
             default_policy:
               $ref: "#/components/schemas/Policy"
@@ -2940,6 +2967,25 @@ enum EmbeddedOpenAPI {
               minimum: 1
               maximum: 3600
               description: Seconds between the daemon's looks for OAuth tokens due for a refresh (read at start).
+            slim_tools:
+              type: boolean
+              description: |
+                tools/list shows only `junction__search_tools` and `junction__call_tool`, which find and call
+                every tool routing allows (a workspace's `slim_tools` overrides it).
+            tools_cache_ttl_sec:
+              type: integer
+              minimum: 0
+              maximum: 86400
+              description: |
+                Seconds a running server's tool catalog is trusted; an older one is listed again on the
+                next tools/list (0: only when the server says its tools changed).
+            codex_dynamic_tool_compat:
+              type: boolean
+              description: Codex clients also get the two built-in tools, so tools that appear later stay reachable.
+            tool_description_overrides:
+              type: object
+              description: Descriptions shown instead of a tool's own, by client-visible tool name.
+              additionalProperties: { type: string }
           additionalProperties: false
         LogLevel:
           type: string
@@ -2968,6 +3014,10 @@ enum EmbeddedOpenAPI {
                 - shutdown_timeout_sec
                 - oauth_client_metadata_url
                 - oauth_refresh_check_sec
+                - slim_tools
+                - tools_cache_ttl_sec
+                - codex_dynamic_tool_compat
+                - tool_description_overrides
             value: { $ref: "#/components/schemas/AnyJSON" }
             default: { $ref: "#/components/schemas/AnyJSON" }
             source:
@@ -3001,6 +3051,10 @@ enum EmbeddedOpenAPI {
             shutdown_timeout_sec: { type: integer, minimum: 1, maximum: 600 }
             oauth_client_metadata_url: { type: string, description: "An https URL with a path, or \"\"." }
             oauth_refresh_check_sec: { type: integer, minimum: 1, maximum: 3600 }
+            slim_tools: { type: boolean }
+            tools_cache_ttl_sec: { type: integer, minimum: 0, maximum: 86400 }
+            codex_dynamic_tool_compat: { type: boolean }
+            tool_description_overrides: { type: object, additionalProperties: { type: string } }
           additionalProperties: false
 
         CacheStats:
@@ -3593,6 +3647,9 @@ enum EmbeddedOpenAPI {
               type: string
               description: The server's own name for the tool.
             server_id: { type: string }
+            server:
+              type: string
+              description: The server's name (MCPProxy's field; the same as `server_name`).
             server_name: { type: string }
             title: { type: string }
             description: { type: string }
@@ -3601,6 +3658,9 @@ enum EmbeddedOpenAPI {
             decision:
               $ref: "#/components/schemas/Policy"
               description: What the `workspace_id` workspace's rules decide for it.
+            score:
+              type: number
+              description: The BM25 score of a search hit (with `q`); higher is better.
           additionalProperties: false
         OAuthProvider:
           type: object

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import JunctionCore
+import JunctionGateway
 import JunctionStore
 
 /// `GET /api/v1/settings` and `PUT /api/v1/settings`: the effective settings (defaults <
@@ -14,6 +15,14 @@ struct SettingsController {
         /// Effective values, by key.
         var settings: [String: JSONValue]
         var details: [Detail]
+        /// Junction's built-in tools (slim mode) with their descriptions before
+        /// `tool_description_overrides`.
+        var defaultToolDescriptions: [String: String]
+
+        enum CodingKeys: String, CodingKey {
+            case settings, details
+            case defaultToolDescriptions = "default_tool_descriptions"
+        }
     }
 
     struct Detail: Encodable {
@@ -59,7 +68,8 @@ struct SettingsController {
                     source: value.source, environmentVariable: SettingsRepository.environmentVariable(for: value.key),
                     description: definition.summary))
         }
-        return SettingsResponse(settings: settings, details: details)
+        return SettingsResponse(
+            settings: settings, details: details, defaultToolDescriptions: BuiltInTools.defaultDescriptions)
     }
 
     private static func decode(_ json: String) -> JSONValue {

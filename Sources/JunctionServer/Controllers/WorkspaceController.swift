@@ -20,11 +20,14 @@ struct WorkspaceController {
         /// `allow` (default), `deny` or `approve`.
         var defaultPolicy: String?
         var tags: [String: String]?
+        /// Token-saving mode here; absent or null follows the `slim_tools` setting.
+        var slimTools: Bool?
 
         enum CodingKeys: String, CodingKey {
             case name, tags
             case rootPath = "root_path"
             case defaultPolicy = "default_policy"
+            case slimTools = "slim_tools"
         }
     }
 
@@ -35,6 +38,8 @@ struct WorkspaceController {
         var rootPath: String?
         var defaultPolicy: String?
         var tags: [String: String]?
+        /// nil: keep; `.some(nil)` (JSON null): follow the `slim_tools` setting again.
+        var slimTools: Bool??
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CreateRequest.CodingKeys.self)
@@ -42,6 +47,9 @@ struct WorkspaceController {
             rootPath = try container.decodeUnlessNull(String.self, forKey: .rootPath)
             defaultPolicy = try container.decodeUnlessNull(String.self, forKey: .defaultPolicy)
             tags = try container.decodeUnlessNull([String: String].self, forKey: .tags)
+            if container.contains(.slimTools) {
+                slimTools = .some(try container.decodeIfPresent(Bool.self, forKey: .slimTools))
+            }
         }
     }
 
@@ -68,7 +76,8 @@ struct WorkspaceController {
         let body = try await request.decodeJSON(CreateRequest.self, context: context)
         let workspace = Workspace(
             name: body.name, rootPath: body.rootPath,
-            defaultPolicy: try body.defaultPolicy.map(Self.policy) ?? .allow, tags: body.tags ?? [:])
+            defaultPolicy: try body.defaultPolicy.map(Self.policy) ?? .allow, tags: body.tags ?? [:],
+            slimTools: body.slimTools)
         return JSONResponse.created(
             try Self.saving { try repository.create(workspace) })
     }
@@ -80,6 +89,7 @@ struct WorkspaceController {
         if let rootPath = body.rootPath { workspace.rootPath = rootPath }
         if let policy = body.defaultPolicy { workspace.defaultPolicy = try Self.policy(policy) }
         if let tags = body.tags { workspace.tags = tags }
+        if let slimTools = body.slimTools { workspace.slimTools = slimTools }
         return JSONResponse(
             try Self.saving { [workspace] in try repository.update(workspace) })
     }

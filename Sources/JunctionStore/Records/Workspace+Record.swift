@@ -11,6 +11,7 @@ extension Workspace: FetchableRecord, PersistableRecord {
             rootPath: row["root_path"],
             defaultPolicy: try row.enumValue("default_policy"),
             tags: try row.json("tags"),
+            slimTools: row["slim_tools"],
             createdAt: row["created_at"],
             updatedAt: row["updated_at"]
         )
@@ -22,6 +23,7 @@ extension Workspace: FetchableRecord, PersistableRecord {
         container["root_path"] = rootPath
         container["default_policy"] = defaultPolicy.rawValue
         container["tags"] = JSONColumn.encode(tags)
+        container["slim_tools"] = slimTools
         container["created_at"] = createdAt
         container["updated_at"] = updatedAt
     }

@@ -160,6 +160,25 @@ public struct CatalogRepository: Sendable {
         return ids.compactMap { byId[$0] }
     }
 
+    /// A number that changes whenever any server's tools do (added, removed, changed), for caches
+    /// built from the stored tools. Equal within one process only.
+    public func toolsFingerprint() throws(StoreError) -> Int {
+        try database.read { db in
+            var hasher = Hasher()
+            let rows = try Row.fetchCursor(
+                db,
+                sql:
+                    "SELECT downstream_id, name, sha256 FROM tool_catalog WHERE kind = 'tool' ORDER BY downstream_id, name"
+            )
+            while let row = try rows.next() {
+                hasher.combine(row["downstream_id"] as String)
+                hasher.combine(row["name"] as String)
+                hasher.combine(row["sha256"] as String)
+            }
+            return hasher.finalize()
+        }
+    }
+
     /// Deletes everything one downstream offered; returns how many entries went.
     @discardableResult
     public func delete(downstreamId: String) throws(StoreError) -> Int {

@@ -159,6 +159,37 @@ public struct SettingsRepository: Sendable {
             check: { value in
                 value.integerValue.map { (1...3600).contains($0) } == true ? nil : "an integer from 1 to 3600"
             }),
+        Definition(
+            key: "slim_tools",
+            summary: "tools/list shows only junction__search_tools and junction__call_tool, which find and call "
+                + "every tool routing allows (saves tokens with many tools; a workspace's slim_tools overrides it)",
+            defaultJSON: "false",
+            check: { value in SettingsRepository.flag(value) == nil ? "true or false" : nil }),
+        Definition(
+            key: "tools_cache_ttl_sec",
+            summary: "seconds a running server's tool catalog is trusted; an older one is re-listed from the server "
+                + "on the next tools/list (0: only when the server says its tools changed)",
+            defaultJSON: "0",
+            check: { value in
+                value.integerValue.map { (0...86_400).contains($0) } == true ? nil : "an integer from 0 to 86400"
+            }),
+        Definition(
+            key: "codex_dynamic_tool_compat",
+            summary: "Codex clients, which list tools once and ignore list_changed, also get junction__search_tools "
+                + "and junction__call_tool, so tools that appear later stay reachable",
+            defaultJSON: "false",
+            check: { value in SettingsRepository.flag(value) == nil ? "true or false" : nil }),
+        Definition(
+            key: "tool_description_overrides",
+            summary: "descriptions shown in tools/list instead of a tool's own, by client-visible tool name "
+                + "(built-in tools too), e.g. {\"github__create_issue\": \"…\"}",
+            defaultJSON: "{}",
+            check: { value in
+                guard case .object(let overrides) = value,
+                    overrides.allSatisfy({ !$0.key.isEmpty && $0.value.stringValue != nil })
+                else { return "an object of tool name → description string" }
+                return nil
+            }),
     ]
 
     /// The names of an `allowed_hosts` value, lowercased; nil when one is not a host name, an
@@ -319,6 +350,29 @@ public struct SettingsRepository: Sendable {
         let value = try get(key)
         let decoded = try? JSONDecoder().decode(JSONValue.self, from: Data(value.json.utf8))
         return decoded?.stringValue ?? ""
+    }
+
+    /// A boolean setting's effective value (its default when the stored one is unreadable).
+    public func bool(_ key: String) throws(StoreError) -> Bool {
+        let definition = try Self.definition(key)
+        let value = try get(key)
+        let decoded = try? JSONDecoder().decode(JSONValue.self, from: Data(value.json.utf8))
+        let fallback = try? JSONDecoder().decode(JSONValue.self, from: Data(definition.defaultJSON.utf8))
+        return decoded.flatMap(Self.flag) ?? fallback.flatMap(Self.flag) ?? false
+    }
+
+    /// The value of a JSON boolean.
+    static func flag(_ value: JSONValue) -> Bool? {
+        if case .bool(let flag) = value { return flag }
+        return nil
+    }
+
+    /// An object-of-strings setting's effective value (empty when it is not one).
+    public func stringMap(_ key: String) throws(StoreError) -> [String: String] {
+        let value = try get(key)
+        guard case .object(let members)? = try? JSONDecoder().decode(JSONValue.self, from: Data(value.json.utf8))
+        else { return [:] }
+        return members.compactMapValues(\.stringValue)
     }
 
     /// The global default policy (allow on a fresh install).

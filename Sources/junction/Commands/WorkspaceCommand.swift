@@ -7,7 +7,7 @@ struct WorkspaceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "workspace",
         abstract: "Manage workspaces: project roots with their own rules and default policy.",
-        subcommands: [Add.self, List.self, Show.self, Remove.self]
+        subcommands: [Add.self, List.self, Show.self, SlimTools.self, Remove.self]
     )
 
     struct Add: ParsableCommand {
@@ -20,6 +20,8 @@ struct WorkspaceCommand: ParsableCommand {
         @Option(help: "Decision when no rule matches.") var defaultPolicy: Policy = .allow
         @Option(name: .customLong("tag"), help: ArgumentHelp("A tag, repeatable.", valueName: "K=V")) var tags:
             [String] = []
+        @Option(help: "Token-saving mode here: on, off or inherit (the slim_tools setting).")
+        var slimTools: SlimTools.Mode = .inherit
         @OptionGroup var output: OutputOptions
 
         func run() throws {
@@ -27,7 +29,7 @@ struct WorkspaceCommand: ParsableCommand {
             let workspace = try context.workspaces.create(
                 Workspace(
                     name: name, rootPath: absolutePath(root), defaultPolicy: defaultPolicy,
-                    tags: try parsePairs(tags, field: "tags")))
+                    tags: try parsePairs(tags, field: "tags"), slimTools: slimTools.value))
             if output.json { return try Output.json(workspace) }
             print(
                 "Added workspace '\(workspace.name)' at \(workspace.rootPath) (default \(workspace.defaultPolicy.rawValue))."
@@ -73,11 +75,52 @@ struct WorkspaceCommand: ParsableCommand {
             print("root:           \(workspace.rootPath)")
             print("default policy: \(workspace.defaultPolicy.rawValue)")
             print("tags:           \(Output.pairs(workspace.tags))")
+            print("slim tools:     \(SlimTools.Mode(workspace.slimTools).rawValue)")
             let rules = try context.routes.list(.workspace(id: workspace.id))
             print("rules:          \(rules.isEmpty ? "none" : "")")
             if !rules.isEmpty {
                 try RouteCommand.printTable(rules, context: context)
             }
+        }
+    }
+
+    struct SlimTools: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "slim-tools",
+            abstract: "Token-saving mode for clients in a workspace.",
+            discussion: """
+                on: tools/list shows only junction__search_tools and junction__call_tool, which find
+                and call every tool the workspace's rules allow. off: every tool is listed. inherit:
+                the enclosing workspace decides, else the slim_tools setting.
+                """)
+
+        enum Mode: String, ExpressibleByArgument, CaseIterable {
+            case on, off, inherit
+
+            init(_ value: Bool?) {
+                self = value.map { $0 ? .on : .off } ?? .inherit
+            }
+
+            var value: Bool? {
+                switch self {
+                case .on: true
+                case .off: false
+                case .inherit: nil
+                }
+            }
+        }
+
+        @Argument(help: "Workspace name or id.") var name: String
+        @Argument(help: "on, off or inherit.") var mode: Mode
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let context = try CLIContext.open()
+            var workspace = try context.workspaces.get(name)
+            workspace.slimTools = mode.value
+            workspace = try context.workspaces.update(workspace)
+            if output.json { return try Output.json(workspace) }
+            print("Workspace '\(workspace.name)': slim tools \(mode.rawValue).")
         }
     }
 

@@ -1,0 +1,86 @@
+import Foundation
+import JunctionCore
+import JunctionStore
+import Testing
+
+@testable import JunctionGateway
+
+@Suite("Built-in tools")
+struct BuiltInToolsTests {
+    private func names(_ response: JSONRPCMessage) -> [String] {
+        response.result?["tools"]?.elements?.compactMap { $0["name"]?.stringValue } ?? []
+    }
+
+    private func text(_ response: JSONRPCMessage) -> String {
+        response.result?["content"]?.elements?.first?["text"]?.stringValue ?? ""
+    }
+
+    @Test("a Codex client under codex_dynamic_tool_compat also gets the built-in tools, which search and call")
+    func codexCompat() async throws {
+        try await withGateway { gateway in
+            let settings = SettingsRepository(gateway.database)
+            try settings.set("codex_dynamic_tool_compat", json: "true")
+            try settings.set("tool_description_overrides", json: #"{"fake__echo": "Say it back."}"#)
+            try await waitUntil("the engine reads the settings") {
+                gateway.engine.presentation.codexCompat
+                    && gateway.engine.presentation.descriptionOverrides["fake__echo"] != nil
+            }
+            let codex = gateway.client()
+            _ = try await codex.request(
+                "initialize", id: "0",
+                params: #"{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"codex-mcp-client"}}"#)
+            codex.notify("notifications/initialized")
+            let listed = try await codex.request("tools/list", id: "1")
+            #expect(Array(names(listed).suffix(2)) == BuiltInTools.names)
+            #expect(names(listed).contains("fake__echo"))
+            let echo = listed.result?["tools"]?.elements?.first { $0["name"]?.stringValue == "fake__echo" }
+            #expect(echo?["description"]?.stringValue == "Say it back.")
+
+            let found = try await codex.callTool(
+                BuiltInTools.searchTools, id: "2", arguments: #"{"query":"fake__echo"}"#)
+            let first = found.result?["structuredContent"]?["tools"]?.elements?.first
+            #expect(first?["name"]?.stringValue == "fake__echo")
+            #expect(first?["description"]?.stringValue == "Say it back.")
+            #expect(first?["inputSchema"]?.description == #"{"type":"object"}"#)
+
+            let echoed = try await codex.callTool(
+                BuiltInTools.callTool, id: "3", arguments: #"{"name":"fake__echo","arguments":{"text":"hi"}}"#)
+            #expect(echoed.kind == .response && echoed.result?["isError"]?.boolValue != true)
+            let denied = try await codex.callTool(BuiltInTools.callTool, id: "4", arguments: #"{"name":"fake__crash"}"#)
+            #expect(denied.result?["isError"]?.boolValue == true)
+            #expect(text(denied).contains("no-crash"), "\(text(denied))")
+            #expect(!(await gateway.fakeLogged("crashing on purpose")))
+
+            // Another client lists no built-in tool, and cannot call one.
+            let other = gateway.client()
+            try await other.initialize()
+            #expect(!names(try await other.request("tools/list", id: "1")).contains(BuiltInTools.searchTools))
+            let refused = try await other.callTool(BuiltInTools.searchTools, id: "2", arguments: #"{"query":"echo"}"#)
+            #expect(refused.kind == .errorResponse)
+        }
+    }
+
+    @Test("slim mode follows the innermost workspace that says, then the setting")
+    func slimPerWorkspace() async throws {
+        try await withGateway { gateway in
+            try SettingsRepository(gateway.database).set("slim_tools", json: "true")
+            try await waitUntil("the engine reads the setting") { gateway.engine.presentation.slimTools }
+            let slim = gateway.client()
+            try await slim.initialize()
+            #expect(names(try await slim.request("tools/list", id: "1")) == BuiltInTools.names)
+            let bad = try await slim.callTool(BuiltInTools.searchTools, id: "2", arguments: #"{"limit":3}"#)
+            #expect(bad.result?["isError"]?.boolValue == true && text(bad).contains("needs a query"))
+
+            var workspace = gateway.workspace
+            workspace.slimTools = false
+            _ = try WorkspaceRepository(gateway.database).update(workspace)
+            try await waitUntil("routing reads the workspace") {
+                gateway.engine.routing.resolver.resolver.config.workspace(named: "proj")?.slimTools == false
+            }
+            let full = gateway.client()
+            try await full.initialize()
+            let listed = names(try await full.request("tools/list", id: "1"))
+            #expect(listed.contains("fake__echo") && !listed.contains(BuiltInTools.callTool))
+        }
+    }
+}
