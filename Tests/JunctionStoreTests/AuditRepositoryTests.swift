@@ -243,7 +243,7 @@ struct AuditRepositoryTests {
         #expect(
             json == #"{"approval_id":null,"auth_scope_id":null,"cache_hit":false,"client_name":null,"#
                 + #""client_root":null,"created_at":1700000000,"decision":"allow","error_code":null,"#
-                + #""error_message":null,"id":"e1","latency_ms":1.5,"latency_us":1500,"method":"tools/call","#
+                + #""error_message":null,"id":"e1","kind":"call","latency_ms":1.5,"latency_us":1500,"method":"tools/call","#
                 + #""params":{"q":"x"},"params_bytes":0,"request_id":null,"result_bytes":0,"rule_id":null,"#
                 + #""server_id":"d1","server_name":null,"session_id":null,"status":"ok","tool_name":"gh__search","#
                 + #""workspace_id":"w1","workspace_name":null}"#)

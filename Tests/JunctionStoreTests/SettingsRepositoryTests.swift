@@ -14,7 +14,8 @@ struct SettingsRepositoryTests {
 
     static let known = [
         "default_policy", "max_message_bytes", "log_level", "audit_retention_days", "read_only_cache_ttl_sec",
-        "approval_timeout_sec", "allowed_hosts", "http_idle_timeout_sec", "http_max_connections",
+        "approval_timeout_sec", "quarantine_new_servers", "allowed_hosts", "http_idle_timeout_sec",
+        "http_max_connections",
         "startup_timeout_sec", "audit_max_payload_bytes", "mcp_session_idle_sec", "mcp_max_sessions_per_key",
         "mcp_max_calls_per_key", "shutdown_timeout_sec", "oauth_client_metadata_url", "oauth_refresh_check_sec",
         "slim_tools", "tools_cache_ttl_sec", "codex_dynamic_tool_compat", "tool_description_overrides",
@@ -31,6 +32,7 @@ struct SettingsRepositoryTests {
         #expect(values["log_level"] == #""info""#)
         #expect(values["audit_retention_days"] == "30")
         #expect(values["approval_timeout_sec"] == "300")
+        #expect(values["quarantine_new_servers"] == "false")
         #expect(values["read_only_cache_ttl_sec"] == "5")
         #expect(values["allowed_hosts"] == #""""#)
         #expect(values["http_idle_timeout_sec"] == "60")

@@ -197,7 +197,7 @@ class Home:
         con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
         try:
             con.row_factory = sqlite3.Row
-            rows = con.execute("SELECT * FROM audit_records ORDER BY created_at, id").fetchall()
+            rows = con.execute("SELECT * FROM audit_records WHERE kind = 'call' ORDER BY created_at, id").fetchall()
             return [dict(row) for row in rows]
         finally:
             con.close()

@@ -2,7 +2,24 @@ import Foundation
 
 /// One audited call: who asked for which tool, how it was routed, and how it ended. Ids and names
 /// are copies, not references, so history neither blocks nor vanishes with configuration.
+///
+/// The same trail records what changed besides calls (``Kind``): servers added, changed or removed,
+/// quarantined or approved, and settings changed. Such a record names what changed in `method`
+/// (`server/created`, `server/quarantined`, `setting/updated`, …) and `tool_name` (the server's
+/// or the setting's name), with the details as `params`; its decision is `allow`, its status `ok`.
 public struct AuditRecord: Sendable, Hashable, Encodable, Identifiable {
+    /// What a record is about.
+    public enum Kind: String, Codable, Sendable, CaseIterable {
+        /// A client's request (`tools/call`, `resources/read`, …): every record the dashboard counts.
+        case call
+        /// A server was added, changed, removed, enabled, disabled or restarted.
+        case serverChange = "server_change"
+        /// A server was quarantined or approved.
+        case quarantineChange = "quarantine_change"
+        /// A setting changed.
+        case configChange = "config_change"
+    }
+
     /// How the call ended.
     public enum Status: String, Codable, Sendable, CaseIterable {
         case ok
@@ -15,6 +32,7 @@ public struct AuditRecord: Sendable, Hashable, Encodable, Identifiable {
     }
 
     public var id: String
+    public var kind: Kind
     public var createdAt: Date
     public var sessionId: String?
     public var clientName: String?
@@ -51,6 +69,7 @@ public struct AuditRecord: Sendable, Hashable, Encodable, Identifiable {
 
     public init(
         id: String = ULID.make(),
+        kind: Kind = .call,
         createdAt: Date = Date(),
         sessionId: String? = nil,
         clientName: String? = nil,
@@ -76,6 +95,7 @@ public struct AuditRecord: Sendable, Hashable, Encodable, Identifiable {
         requestId: String? = nil
     ) {
         self.id = id
+        self.kind = kind
         self.createdAt = createdAt
         self.sessionId = sessionId
         self.clientName = clientName
@@ -118,7 +138,7 @@ public struct AuditRecord: Sendable, Hashable, Encodable, Identifiable {
     }
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
-        case id, method, decision, status, params
+        case id, kind, method, decision, status, params
         case createdAt = "created_at"
         case sessionId = "session_id"
         case clientName = "client_name"
@@ -145,6 +165,7 @@ public struct AuditRecord: Sendable, Hashable, Encodable, Identifiable {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(id, forKey: .id)
+        try container.encode(kind, forKey: .kind)
         try container.encode(createdAt, forKey: .createdAt)
         try container.encode(sessionId, forKey: .sessionId)
         try container.encode(clientName, forKey: .clientName)

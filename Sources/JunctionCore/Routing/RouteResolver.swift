@@ -170,7 +170,9 @@ public struct RouteResolver: Sendable {
         } else if !downstream.enabled {
             route.problem = "downstream '\(downstream.name)' is disabled"
         } else if downstream.quarantined {
-            route.problem = "downstream '\(downstream.name)' is quarantined until its tools are reviewed"
+            route.problem =
+                "downstream '\(downstream.name)' is quarantined until its tools are reviewed; "
+                + "approve it with: junction server approve \(downstream.name)"
         } else if let authScopeId = rule?.authScopeId {
             if let authScope = config.authScopesById[authScopeId] {
                 if authScope.downstreamId == downstream.id {

@@ -40,6 +40,28 @@ extension GatewayEngine {
             EventType.serversChanged, EventPayload.ServerChanged(status: status, serverName: downstream.name))
     }
 
+    /// Servers whose quarantine differs from the last configuration read (a server added
+    /// quarantined counts), and remembers the current state.
+    func quarantineChanges() -> [Downstream] {
+        let downstreams = routing.resolver.resolver.config.downstreams
+        return quarantineSeen.withLock { seen in
+            let changed = downstreams.filter { (seen[$0.id] ?? false) != $0.quarantined }
+            seen = Dictionary(downstreams.map { ($0.id, $0.quarantined) }, uniquingKeysWith: { _, last in last })
+            return changed
+        }
+    }
+
+    /// Publishes `servers.quarantine_changed` for each server quarantined or approved since the last
+    /// configuration read.
+    func publishQuarantineChanges() {
+        for downstream in quarantineChanges() {
+            events.publish(
+                EventType.serverQuarantineChanged,
+                EventPayload.QuarantineChanged(
+                    serverId: downstream.id, serverName: downstream.name, quarantined: downstream.quarantined))
+        }
+    }
+
     func publishReload(generation: UInt64) {
         events.publish(EventType.configReloaded, EventPayload.ConfigReloaded(generation: generation))
     }

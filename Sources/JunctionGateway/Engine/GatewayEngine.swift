@@ -47,6 +47,9 @@ public final class GatewayEngine: Sendable {
 
     /// How tools are shown to clients (slim mode, description overrides, Codex compatibility).
     public var presentation: ToolPresentation { toolPresentation.withLock { $0 } }
+    /// Which servers were quarantined at the last configuration read, by id: a reload that changes
+    /// one publishes `servers.quarantine_changed`, whichever process made the change.
+    let quarantineSeen = Mutex<[String: Bool]>([:])
 
     /// Seconds results of `readOnlyHint` tools are reused (setting `read_only_cache_ttl_sec`).
     var readOnlyCacheTTLSec: Int { readOnlyTTL.withLock { $0 } }
@@ -97,6 +100,7 @@ public final class GatewayEngine: Sendable {
         if let startup = Self.startupTimeout(database) { options.startupTimeout = startup }
         self.pool = DownstreamPool(home: home, options: options, secrets: { try scopes.secrets(of: $0) })
         reloadSettings()
+        _ = quarantineChanges()
     }
 
     private func reloadSettings() {
@@ -147,6 +151,7 @@ public final class GatewayEngine: Sendable {
                         Task { [pool] in await pool.setStartupTimeout(startup) }
                     }
                     publishReload(generation: generation)
+                    publishQuarantineChanges()
                     for session in sessions.withLock({ Array($0.values) }) {
                         // Short: one re-list per session; ends by itself.
                         Task { await session.notifyIfVisibleSetChanged() }

@@ -111,6 +111,20 @@ public enum EventPayload {
         }
     }
 
+    /// `servers.quarantine_changed`: a server was quarantined (its tools hidden, calls refused) or
+    /// approved.
+    public struct QuarantineChanged: Codable, Sendable, Hashable {
+        public var serverId: String
+        public var serverName: String
+        public var quarantined: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case quarantined
+            case serverId = "server_id"
+            case serverName = "server_name"
+        }
+    }
+
     /// `config.reloaded`: routing follows a configuration change (any process's write).
     public struct ConfigReloaded: Codable, Sendable, Hashable {
         public var generation: UInt64

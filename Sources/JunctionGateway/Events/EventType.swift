@@ -12,6 +12,8 @@ public enum EventType {
     public static let toolsIndexed = "tools.indexed"
     /// A server's pool status changed: ``EventPayload/ServerChanged``.
     public static let serversChanged = "servers.changed"
+    /// A server was quarantined or approved (by any process): ``EventPayload/QuarantineChanged``.
+    public static let serverQuarantineChanged = "servers.quarantine_changed"
     /// A call was parked for approval: the pending `Approval`.
     public static let approvalRequested = "approval.requested"
     /// A parked call was approved, denied, timed out, cancelled or expired: the `Approval` in its

@@ -37,6 +37,7 @@ public func buildRouter(_ environment: ServerEnvironment) -> Router<APIContext> 
     OpenAPIController().addRoutes(to: api, root: router)
     MCPController(environment: environment).addRoutes(to: router)
     ClientKeyController(environment: environment).addRoutes(to: api)
+    MCPProxyController(environment: environment).addRoutes(to: api)
     WebController().addRoutes(to: router)
     return router
 }

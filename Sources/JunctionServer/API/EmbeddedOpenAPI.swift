@@ -54,6 +54,8 @@ enum EmbeddedOpenAPI {
       - name: settings
       - name: cache
       - name: audit
+      - name: mcpproxy
+        description: MCPProxy's REST API at its own paths and in its own shapes (docs/mcpproxy.md).
       - name: approvals
       - name: events
       - name: dashboard
@@ -1158,7 +1160,7 @@ enum EmbeddedOpenAPI {
           operationId: streamEvents
           summary: The engine's event feed (Server-Sent Events).
           description: |
-            Event types: `servers.changed`, `config.reloaded`, `tools.indexed`,
+            Event types: `servers.changed`, `servers.quarantine_changed`, `config.reloaded`, `tools.indexed`,
             `activity.tool_call.started`, `activity.tool_call.completed`, `activity.policy_decision`;
             also `stream.gap` (events were missed: resume from the database where there is one) and
             `stream.dropped` (the client read too slowly and is disconnected). Each event's id is its
@@ -1306,6 +1308,563 @@ enum EmbeddedOpenAPI {
             "401": { $ref: "#/components/responses/Unauthorized" }
             "403": { $ref: "#/components/responses/Forbidden" }
             "404": { $ref: "#/components/responses/NotFound" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /api/v1/status:
+        get:
+          tags: [mcpproxy]
+          operationId: mcpproxyStatus
+          summary: "MCPProxy: the daemon's status, server counts and tool count."
+          responses:
+            "200":
+              description: Status and statistics (no envelope, as MCPProxy's).
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/MCPProxyStatus" }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /api/v1/servers:
+        get:
+          tags: [mcpproxy]
+          operationId: mcpproxyListServers
+          summary: "MCPProxy: every server with its unified health."
+          responses:
+            "200":
+              description: The servers.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [success, data]
+                    properties:
+                      success: { type: boolean, const: true }
+                      data:
+                        type: object
+                        required: [servers]
+                        properties:
+                          servers:
+                            type: array
+                            items: { $ref: "#/components/schemas/MCPProxyServer" }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /api/v1/servers/enable_all:
+        post:
+          tags: [mcpproxy]
+          operationId: mcpproxyEnableAll
+          summary: "MCPProxy: enable every server."
+          responses:
+            "200": { $ref: "#/components/responses/MCPProxyBulk" }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /api/v1/servers/disable_all:
+        post:
+          tags: [mcpproxy]
+          operationId: mcpproxyDisableAll
+          summary: "MCPProxy: disable every server (and stop its processes)."
+          responses:
+            "200": { $ref: "#/components/responses/MCPProxyBulk" }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /api/v1/servers/restart_all:
+        post:
+          tags: [mcpproxy]
+          operationId: mcpproxyRestartAll
+          summary: "MCPProxy: restart every enabled server that is not quarantined."
+          description: Per-session servers are stopped; they start with their sessions' next calls.
+          responses:
+            "200": { $ref: "#/components/responses/MCPProxyBulk" }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /api/v1/servers/reconnect:
+        post:
+          tags: [mcpproxy]
+          operationId: mcpproxyReconnect
+          summary: "MCPProxy: start again every enabled, approved server that is not connected now."
+          responses:
+            "200": { $ref: "#/components/responses/MCPProxyBulk" }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /api/v1/servers/{name}/enable:
+        parameters:
+          - $ref: "#/components/parameters/ServerName"
+        post:
+          tags: [mcpproxy]
+          operationId: mcpproxyEnableServer
+          summary: "MCPProxy: enable a server."
+          responses:
+            "200": { $ref: "#/components/responses/MCPProxyAction" }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "404": { $ref: "#/components/responses/NotFound" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /api/v1/servers/{name}/disable:
+        parameters:
+          - $ref: "#/components/parameters/ServerName"
+        post:
+          tags: [mcpproxy]
+          operationId: mcpproxyDisableServer
+          summary: "MCPProxy: disable a server and stop its processes."
+          responses:
+            "200": { $ref: "#/components/responses/MCPProxyAction" }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "404": { $ref: "#/components/responses/NotFound" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /api/v1/servers/{name}/quarantine:
+        parameters:
+          - $ref: "#/components/parameters/ServerName"
+        post:
+          tags: [mcpproxy]
+          operationId: mcpproxyQuarantineServer
+          summary: "MCPProxy: quarantine a server, or release it with `{\"quarantined\": false}`."
+          description: |
+            A quarantined server's tools are hidden from every client and calls to them are refused
+            with the reason; its processes are stopped. No body quarantines. The change is recorded
+            in the activity log (`quarantine_change`) and published as `servers.quarantine_changed`.
+          requestBody:
+            required: false
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [quarantined]
+                  properties:
+                    quarantined: { type: boolean }
+          responses:
+            "200": { $ref: "#/components/responses/MCPProxyAction" }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "404": { $ref: "#/components/responses/NotFound" }
+            "413": { $ref: "#/components/responses/TooLarge" }
+            "415": { $ref: "#/components/responses/UnsupportedMediaType" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /api/v1/servers/{name}/restart:
+        parameters:
+          - $ref: "#/components/parameters/ServerName"
+        post:
+          tags: [mcpproxy]
+          operationId: mcpproxyRestartServer
+          summary: "MCPProxy: stop the server's processes and start a shared server again."
+          responses:
+            "200": { $ref: "#/components/responses/MCPProxyAction" }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "404": { $ref: "#/components/responses/NotFound" }
+            "409": { $ref: "#/components/responses/ServerUnavailable" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /api/v1/servers/{name}/tools:
+        parameters:
+          - $ref: "#/components/parameters/ServerName"
+        get:
+          tags: [mcpproxy]
+          operationId: mcpproxyServerTools
+          summary: "MCPProxy: the server's tools, as last discovered."
+          responses:
+            "200":
+              description: The tools.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [success, data]
+                    properties:
+                      success: { type: boolean, const: true }
+                      data:
+                        type: object
+                        required: [server_name, tools, total]
+                        properties:
+                          server_name: { type: string }
+                          total: { type: integer, minimum: 0 }
+                          tools:
+                            type: array
+                            items: { $ref: "#/components/schemas/MCPProxyTool" }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "404": { $ref: "#/components/responses/NotFound" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /api/v1/servers/{name}/logs:
+        parameters:
+          - $ref: "#/components/parameters/ServerName"
+        get:
+          tags: [mcpproxy]
+          operationId: mcpproxyServerLogs
+          summary: "MCPProxy: the last lines of the server's stderr log."
+          parameters:
+            - name: tail
+              in: query
+              description: How many lines (100 when absent).
+              schema: { type: integer, minimum: 1, maximum: 10000 }
+            - name: lines
+              in: query
+              description: The same as `tail`, when `tail` is absent.
+              schema: { type: integer, minimum: 1, maximum: 10000 }
+          responses:
+            "200":
+              description: The lines, oldest first.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [success, data]
+                    properties:
+                      success: { type: boolean, const: true }
+                      data:
+                        type: object
+                        required: [server_name, logs, count]
+                        properties:
+                          server_name: { type: string }
+                          logs: { type: array, items: { type: string } }
+                          count: { type: integer, minimum: 0 }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "404": { $ref: "#/components/responses/NotFound" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /api/v1/activity:
+        get:
+          tags: [mcpproxy]
+          operationId: mcpproxyListActivity
+          summary: "MCPProxy: activity (calls, policy decisions, server, quarantine and setting changes), newest first."
+          parameters:
+            - $ref: "#/components/parameters/ActivityType"
+            - $ref: "#/components/parameters/ActivityServer"
+            - $ref: "#/components/parameters/ActivityTool"
+            - $ref: "#/components/parameters/ActivitySessionId"
+            - $ref: "#/components/parameters/ActivityStatus"
+            - $ref: "#/components/parameters/ActivityStartTime"
+            - $ref: "#/components/parameters/ActivityEndTime"
+            - name: limit
+              in: query
+              description: Page size (50 when absent).
+              schema: { type: integer, minimum: 1, maximum: 100 }
+            - $ref: "#/components/parameters/Offset"
+          responses:
+            "200":
+              description: One page and the number of records matching the filters.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [success, data]
+                    properties:
+                      success: { type: boolean, const: true }
+                      data:
+                        type: object
+                        required: [activities, total, limit, offset]
+                        properties:
+                          activities:
+                            type: array
+                            items: { $ref: "#/components/schemas/MCPProxyActivity" }
+                          total: { type: integer, minimum: 0 }
+                          limit: { type: integer, minimum: 1 }
+                          offset: { type: integer, minimum: 0 }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "503": { $ref: "#/components/responses/Busy" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /api/v1/activity/export:
+        get:
+          tags: [mcpproxy]
+          operationId: mcpproxyExportActivity
+          summary: "MCPProxy: the filtered activity as a download."
+          parameters:
+            - name: format
+              in: query
+              description: "`json` (JSON Lines, as MCPProxy's; the default), `jsonl` (the same) or `csv`."
+              schema: { type: string, enum: [json, jsonl, csv] }
+            - $ref: "#/components/parameters/ActivityType"
+            - $ref: "#/components/parameters/ActivityServer"
+            - $ref: "#/components/parameters/ActivityTool"
+            - $ref: "#/components/parameters/ActivitySessionId"
+            - $ref: "#/components/parameters/ActivityStatus"
+            - $ref: "#/components/parameters/ActivityStartTime"
+            - $ref: "#/components/parameters/ActivityEndTime"
+            - name: limit
+              in: query
+              description: At most this many records (100000 when absent).
+              schema: { type: integer, minimum: 1, maximum: 100000 }
+            - $ref: "#/components/parameters/Offset"
+          responses:
+            "200":
+              description: |
+                JSON Lines: one activity record (with its arguments) per line. CSV: RFC 4180 with a
+                header row. Sent as an attachment (`junction-activity.jsonl` or `.csv`).
+              headers:
+                Content-Disposition:
+                  schema: { type: string }
+              content:
+                application/x-ndjson:
+                  schema: { type: string }
+                text/csv:
+                  schema: { type: string }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "503": { $ref: "#/components/responses/Busy" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /api/v1/activity/{id}:
+        parameters:
+          - name: id
+            in: path
+            required: true
+            description: The activity record's id.
+            schema: { type: string, minLength: 1 }
+        get:
+          tags: [mcpproxy]
+          operationId: mcpproxyGetActivity
+          summary: "MCPProxy: one activity record with its arguments."
+          responses:
+            "200":
+              description: The record.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [success, data]
+                    properties:
+                      success: { type: boolean, const: true }
+                      data: { $ref: "#/components/schemas/MCPProxyActivity" }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "404": { $ref: "#/components/responses/NotFound" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /api/v1/diagnostics:
+        get:
+          tags: [mcpproxy]
+          operationId: mcpproxyDiagnostics
+          summary: "MCPProxy: servers that fail or need a sign-in, and the daemon's stalled parts."
+          responses:
+            "200":
+              description: The findings.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [success, data]
+                    properties:
+                      success: { type: boolean, const: true }
+                      data: { $ref: "#/components/schemas/MCPProxyDiagnostics" }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /api/v1/info:
+        get:
+          tags: [mcpproxy]
+          operationId: mcpproxyInfo
+          summary: "MCPProxy: version and addresses; `update` is null (Junction checks for no updates)."
+          responses:
+            "200":
+              description: The information.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [success, data]
+                    properties:
+                      success: { type: boolean, const: true }
+                      data:
+                        type: object
+                        required: [version, web_ui_url, listen_addr, endpoints, update]
+                        properties:
+                          version: { type: string }
+                          web_ui_url: { type: string }
+                          listen_addr: { type: string }
+                          endpoints:
+                            type: object
+                            required: [http, socket]
+                            properties:
+                              http: { type: string }
+                              socket: { type: string }
+                          update: { type: "null" }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /api/v1/sessions:
+        get:
+          tags: [mcpproxy]
+          operationId: mcpproxyListSessions
+          summary: "MCPProxy: client sessions (stdio through the daemon, MCP over HTTP), newest first."
+          parameters:
+            - name: status
+              in: query
+              description: Which sessions (`active` when absent).
+              schema: { type: string, enum: [active, closed, all] }
+            - name: limit
+              in: query
+              description: At most this many (100 when absent).
+              schema: { type: integer, minimum: 1, maximum: 1000 }
+          responses:
+            "200":
+              description: The sessions.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [success, data]
+                    properties:
+                      success: { type: boolean, const: true }
+                      data:
+                        type: object
+                        required: [sessions, total]
+                        properties:
+                          sessions:
+                            type: array
+                            items: { $ref: "#/components/schemas/MCPProxySession" }
+                          total: { type: integer, minimum: 0 }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /api/v1/sessions/{id}:
+        parameters:
+          - name: id
+            in: path
+            required: true
+            description: The session's id.
+            schema: { type: string, minLength: 1 }
+        get:
+          tags: [mcpproxy]
+          operationId: mcpproxyGetSession
+          summary: "MCPProxy: one session."
+          responses:
+            "200":
+              description: The session.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [success, data]
+                    properties:
+                      success: { type: boolean, const: true }
+                      data: { $ref: "#/components/schemas/MCPProxySession" }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "404": { $ref: "#/components/responses/NotFound" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /api/v1/secrets:
+        get:
+          tags: [mcpproxy]
+          operationId: mcpproxyListSecrets
+          summary: "MCPProxy: the sealed credentials by name and where they are used; never a value."
+          responses:
+            "200":
+              description: The credentials' names.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [success, data]
+                    properties:
+                      success: { type: boolean, const: true }
+                      data:
+                        type: object
+                        required: [secrets, total]
+                        properties:
+                          secrets:
+                            type: array
+                            items: { $ref: "#/components/schemas/MCPProxySecret" }
+                          total: { type: integer, minimum: 0 }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /api/v1/secrets/{name}:
+        parameters:
+          - name: name
+            in: path
+            required: true
+            description: An auth scope's name, or an OAuth provider's (for its client secret).
+            schema: { type: string, minLength: 1 }
+        get:
+          tags: [mcpproxy]
+          operationId: mcpproxyGetSecret
+          summary: "MCPProxy: one credential's metadata; never its value."
+          responses:
+            "200":
+              description: The metadata.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [success, data]
+                    properties:
+                      success: { type: boolean, const: true }
+                      data: { $ref: "#/components/schemas/MCPProxySecret" }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "404": { $ref: "#/components/responses/NotFound" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /api/v1/docker/status:
+        get:
+          tags: [mcpproxy]
+          operationId: mcpproxyDockerStatus
+          summary: "MCPProxy: container isolation; none is configured, and the answer says so."
+          responses:
+            "200":
+              description: The isolation status.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [success, data]
+                    properties:
+                      success: { type: boolean, const: true }
+                      data:
+                        type: object
+                        required: [available, enabled, runtime, isolated_servers, message]
+                        properties:
+                          available: { type: boolean }
+                          enabled: { type: boolean }
+                          runtime: { type: [string, "null"] }
+                          isolated_servers: { type: integer, minimum: 0 }
+                          message: { type: string }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
             5XX: { $ref: "#/components/responses/ServerError" }
 
       /api/v1/approvals:
@@ -1792,6 +2351,47 @@ enum EmbeddedOpenAPI {
           description: The same key as `?apikey=KEY`, for clients that cannot set headers (EventSource).
 
       parameters:
+        ServerName:
+          name: name
+          in: path
+          required: true
+          description: The server's name (or id).
+          schema: { type: string, minLength: 1 }
+        ActivityType:
+          name: type
+          in: query
+          description: Only records of this type.
+          schema: { type: string, enum: [tool_call, policy_decision, server_change, quarantine_change, config_change] }
+        ActivityServer:
+          name: server
+          in: query
+          description: Only records of this server (by name).
+          schema: { type: string }
+        ActivityTool:
+          name: tool
+          in: query
+          description: Only records of this tool, by its server's name for it or its client-visible name.
+          schema: { type: string }
+        ActivitySessionId:
+          name: session_id
+          in: query
+          description: Only records of this session.
+          schema: { type: string }
+        ActivityStatus:
+          name: status
+          in: query
+          description: "`success`, `error` (failed, timed out, cancelled) or `blocked` (refused by policy or an approver)."
+          schema: { type: string, enum: [success, error, blocked] }
+        ActivityStartTime:
+          name: start_time
+          in: query
+          description: Only records after this time (RFC 3339).
+          schema: { type: string, format: date-time }
+        ActivityEndTime:
+          name: end_time
+          in: query
+          description: Only records before this time (RFC 3339).
+          schema: { type: string, format: date-time }
         McpSessionId:
           name: Mcp-Session-Id
           in: header
@@ -1908,6 +2508,46 @@ enum EmbeddedOpenAPI {
           schema: { type: string }
 
       responses:
+        MCPProxyAction:
+          description: The action done and the server as it is now.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [success, data]
+                properties:
+                  success: { type: boolean, const: true }
+                  data:
+                    type: object
+                    required: [action, server]
+                    properties:
+                      action: { type: string, enum: [enable, disable, quarantine, unquarantine, restart] }
+                      server: { $ref: "#/components/schemas/MCPProxyServer" }
+        MCPProxyBulk:
+          description: The servers acted on, and per server whether it worked.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [success, data]
+                properties:
+                  success: { type: boolean, const: true }
+                  data:
+                    type: object
+                    required: [action, results, succeeded, failed]
+                    properties:
+                      action: { type: string, enum: [enable_all, disable_all, restart_all, reconnect] }
+                      results:
+                        type: array
+                        items:
+                          type: object
+                          required: [server, success]
+                          properties:
+                            server: { type: string }
+                            success: { type: boolean }
+                            error: { type: [string, "null"] }
+                      succeeded: { type: integer, minimum: 0 }
+                      failed: { type: integer, minimum: 0 }
         McpBadRequest:
           description: |
             Not an acceptable MCP message: malformed JSON (`-32700`), not a JSON-RPC message or a batch
@@ -2870,6 +3510,7 @@ enum EmbeddedOpenAPI {
             - audit_retention_days
             - read_only_cache_ttl_sec
             - approval_timeout_sec
+            - quarantine_new_servers
             - allowed_hosts
             - http_idle_timeout_sec
             - http_max_connections
@@ -2906,6 +3547,11 @@ enum EmbeddedOpenAPI {
               type: integer
               minimum: 1
               description: Seconds a parked call waits for a decision when its rule sets none.
+            quarantine_new_servers:
+              type: boolean
+              description: |
+                Servers added from now on (CLI, API, import) start quarantined: their tools hidden and
+                calls to them refused until approved (`junction server approve NAME`).
             allowed_hosts:
               type: string
               description: |
@@ -3003,6 +3649,7 @@ enum EmbeddedOpenAPI {
                 - audit_retention_days
                 - read_only_cache_ttl_sec
                 - approval_timeout_sec
+                - quarantine_new_servers
                 - allowed_hosts
                 - http_idle_timeout_sec
                 - http_max_connections
@@ -3040,6 +3687,7 @@ enum EmbeddedOpenAPI {
             audit_retention_days: { type: integer, minimum: 0 }
             read_only_cache_ttl_sec: { type: integer, minimum: 0 }
             approval_timeout_sec: { type: integer, minimum: 1 }
+            quarantine_new_servers: { type: boolean }
             allowed_hosts: { type: string }
             http_idle_timeout_sec: { type: integer, minimum: 1, maximum: 86400 }
             http_max_connections: { type: integer, minimum: 8, maximum: 1048576 }
@@ -3132,9 +3780,13 @@ enum EmbeddedOpenAPI {
           enum: [ok, error, denied, timeout, cancelled, approval_denied, approval_timeout]
         AuditRecord:
           type: object
-          description: One audited call. Ids and names are copies, so history outlives configuration.
+          description: |
+            One audited call. Ids and names are copies, so history outlives configuration. The audit
+            API lists calls only; the same trail keeps changes too (`kind`), which `/api/v1/activity`
+            lists.
           required:
             - id
+            - kind
             - created_at
             - session_id
             - client_name
@@ -3161,6 +3813,10 @@ enum EmbeddedOpenAPI {
             - request_id
           properties:
             id: { $ref: "#/components/schemas/Id" }
+            kind:
+              type: string
+              enum: [call, server_change, quarantine_change, config_change]
+              description: A client's request, or a change (server, quarantine, setting).
             created_at: { $ref: "#/components/schemas/Timestamp" }
             session_id: { type: [string, "null"] }
             client_name: { type: [string, "null"] }
@@ -3195,6 +3851,172 @@ enum EmbeddedOpenAPI {
             request_id:
               type: [string, "null"]
               description: The client's JSON-RPC request id as JSON text (`7`, `"abc"`).
+          additionalProperties: false
+        MCPProxyStatus:
+          type: object
+          required: [status, version, uptime, servers, tools]
+          properties:
+            status: { type: string, enum: [running, stopping] }
+            version: { type: string }
+            uptime: { type: integer, minimum: 0, description: Seconds since the daemon started. }
+            servers:
+              type: object
+              required: [total, connected, quarantined, enabled]
+              properties:
+                total: { type: integer, minimum: 0 }
+                connected: { type: integer, minimum: 0 }
+                quarantined: { type: integer, minimum: 0 }
+                enabled: { type: integer, minimum: 0 }
+            tools:
+              type: object
+              required: [total]
+              properties:
+                total:
+                  type: integer
+                  minimum: 0
+                  description: Tools of enabled, approved servers, as last discovered.
+        MCPProxyHealth:
+          type: object
+          description: |
+            A server's unified health: admin state first (quarantined, disabled), then sign-in
+            (expired or missing OAuth token), then the process (crash loop, start failure, backoff).
+            A stopped server that has not failed is healthy: it starts with the next call.
+          required: [level, admin_state, summary, action]
+          properties:
+            level: { type: string, enum: [healthy, degraded, unhealthy] }
+            admin_state: { type: string, enum: [enabled, disabled, quarantined] }
+            summary: { type: string }
+            detail: { type: string }
+            action: { type: string, enum: ["", login, restart, enable, approve, view_logs] }
+          additionalProperties: false
+        MCPProxyServer:
+          type: object
+          required:
+            [id, name, namespace, protocol, url, command, args, enabled, connected, quarantined, tool_count, status,
+             last_error, health]
+          properties:
+            id: { $ref: "#/components/schemas/Id" }
+            name: { type: string }
+            namespace: { type: string }
+            protocol: { type: string, enum: [stdio, http, streamable-http, sse] }
+            url: { type: [string, "null"] }
+            command: { type: [string, "null"] }
+            args: { type: array, items: { type: string } }
+            enabled: { type: boolean }
+            connected: { type: boolean }
+            quarantined: { type: boolean }
+            tool_count: { type: integer, minimum: 0 }
+            status: { type: string, enum: [stopped, starting, running, backoff, crash_loop] }
+            last_error: { type: [string, "null"] }
+            health: { $ref: "#/components/schemas/MCPProxyHealth" }
+        MCPProxyTool:
+          type: object
+          required: [name, client_name, server_name]
+          properties:
+            name: { type: string, description: The server's own name for the tool. }
+            client_name: { type: string, description: The name clients call it by (`namespace__tool`). }
+            server_name: { type: string }
+            title: { type: [string, "null"] }
+            description: { type: [string, "null"] }
+            input_schema: { $ref: "#/components/schemas/AnyJSON" }
+            annotations: { $ref: "#/components/schemas/AnyJSON" }
+        MCPProxyActivity:
+          type: object
+          description: |
+            One record of the audit trail. `tool_call`: a client's request that ran;
+            `policy_decision`: one refused by a rule, an approver or an approval's timeout (status
+            `blocked`); `server_change`, `quarantine_change`, `config_change`: changes, with what
+            changed in `method` (`server/created`, `server/quarantined`, `setting/updated`, …).
+            `arguments` and `detail` only in the detail and the export.
+          required:
+            [id, type, server_name, tool_name, status, duration_ms, timestamp, session_id, client_name, workspace_name,
+             method, decision, error_message]
+          properties:
+            id: { $ref: "#/components/schemas/Id" }
+            type: { type: string, enum: [tool_call, policy_decision, server_change, quarantine_change, config_change] }
+            server_name: { type: [string, "null"] }
+            tool_name:
+              type: [string, "null"]
+              description: The tool by its server's name for it; a change's subject (server or setting).
+            status: { type: string, enum: [success, error, blocked] }
+            duration_ms: { type: integer, minimum: 0 }
+            timestamp: { $ref: "#/components/schemas/Timestamp" }
+            session_id: { type: [string, "null"] }
+            client_name: { type: [string, "null"] }
+            workspace_name: { type: [string, "null"] }
+            method: { type: string }
+            decision: { $ref: "#/components/schemas/Policy" }
+            error_message: { type: [string, "null"] }
+            arguments:
+              $ref: "#/components/schemas/AnyJSON"
+              description: The call's arguments (redacted) or the change's particulars.
+            detail:
+              type: object
+              required: [client_tool_name, result_bytes, cache_hit, audit_status]
+              properties:
+                client_tool_name: { type: string }
+                request_id: { type: [string, "null"] }
+                rule_id: { type: [string, "null"] }
+                approval_id: { type: [string, "null"] }
+                error_code: { type: [integer, "null"] }
+                result_bytes: { type: integer, minimum: 0 }
+                cache_hit: { type: boolean }
+                audit_status: { $ref: "#/components/schemas/AuditStatus" }
+        MCPProxyIssue:
+          type: object
+          required: [server_name, level, summary, action]
+          properties:
+            server_name: { type: string }
+            level: { type: string, enum: [degraded, unhealthy] }
+            summary: { type: string }
+            detail: { type: string }
+            action: { type: string }
+        MCPProxyDiagnostics:
+          type: object
+          required: [total_issues, upstream_errors, oauth_required, missing_secrets, runtime_warnings]
+          properties:
+            total_issues: { type: integer, minimum: 0 }
+            upstream_errors: { type: array, items: { $ref: "#/components/schemas/MCPProxyIssue" } }
+            oauth_required: { type: array, items: { $ref: "#/components/schemas/MCPProxyIssue" } }
+            missing_secrets: { type: array, items: { type: string } }
+            runtime_warnings: { type: array, items: { type: string } }
+        MCPProxySession:
+          type: object
+          required:
+            [id, client_name, client_version, protocol_version, transport, client_root, workspace_id, status, started_at,
+             last_seen_at, ended_at, tool_call_count, start_time, last_activity]
+          properties:
+            id: { type: string }
+            client_name: { type: [string, "null"] }
+            client_version: { type: [string, "null"] }
+            protocol_version: { type: [string, "null"] }
+            transport: { type: string, enum: [stdio, socket, http] }
+            client_root: { type: [string, "null"] }
+            workspace_id: { type: [string, "null"] }
+            status: { type: string, enum: [active, closed] }
+            started_at: { $ref: "#/components/schemas/Timestamp" }
+            last_seen_at: { $ref: "#/components/schemas/Timestamp" }
+            ended_at: { type: [string, "null"], format: date-time }
+            tool_call_count: { type: integer, minimum: 0, description: Audited requests of the session. }
+            start_time: { $ref: "#/components/schemas/Timestamp" }
+            last_activity: { $ref: "#/components/schemas/Timestamp" }
+        MCPProxySecret:
+          type: object
+          description: A sealed credential by name, and where it is used; never its value.
+          required: [type, name, server_name, env_keys, header_keys, oauth_token, used_by]
+          properties:
+            type: { type: string, enum: [auth_scope, oauth_client_secret] }
+            name: { type: string }
+            server_name: { type: [string, "null"] }
+            env_keys: { type: array, items: { type: string } }
+            header_keys: { type: array, items: { type: string } }
+            oauth_token:
+              type: [string, "null"]
+              enum: [valid, refreshable, expired, signed_out, null]
+            used_by:
+              type: array
+              items: { type: string }
+              description: "`server:NAME`, `route:NAME` and `auth_scope:NAME` entries."
           additionalProperties: false
         AuditPage:
           type: object

@@ -35,7 +35,8 @@ struct OffloadMiddleware: RouterMiddleware {
     /// Reads whose cost grows with the audit trail or the catalog.
     static func isHeavy(_ path: String) -> Bool {
         switch path {
-        case "/api/v1/dashboard", "/api/v1/audit", "/api/v1/audit/export", "/api/v1/tools", "/api/v1/search":
+        case "/api/v1/dashboard", "/api/v1/audit", "/api/v1/audit/export", "/api/v1/tools", "/api/v1/search",
+            "/api/v1/activity", "/api/v1/activity/export":
             return true
         default:
             return false

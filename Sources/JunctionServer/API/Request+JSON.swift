@@ -10,13 +10,21 @@ extension Request {
     /// Foundation's decoder would let through, reading the last of two keys), and 400 naming the
     /// field when it does not fit `type`.
     public func decodeJSON<T: Decodable>(_ type: T.Type, context: APIContext) async throws -> T {
+        guard let value = try await decodeJSONIfPresent(type, context: context) else {
+            throw APIError.badRequest("a JSON body is required")
+        }
+        return value
+    }
+
+    /// ``decodeJSON(_:context:)`` for a body that may be left out: nil when it is empty.
+    public func decodeJSONIfPresent<T: Decodable>(_ type: T.Type, context: APIContext) async throws -> T? {
         if let contentType = headers[.contentType], !Self.isJSON(contentType) {
             throw APIError(
                 .unsupportedMediaType, code: "unsupported_media_type",
                 "send the body as application/json (got \(contentType))")
         }
         let buffer = try await body.collect(upTo: context.maxUploadSize)
-        guard buffer.readableBytes > 0 else { throw APIError.badRequest("a JSON body is required") }
+        guard buffer.readableBytes > 0 else { return nil }
         do throws(StrictJSONValidator.Violation) {
             try StrictJSONValidator.validate(buffer.readableBytesView)
         } catch {

@@ -46,18 +46,8 @@ struct AuditController {
     /// The query parameters of the list and export: session_id, workspace_id, server_id,
     /// tool_name, status, after, before (ISO 8601), limit, offset.
     static func query(_ request: Request, maximumLimit: Int = AuditQuery.maximumLimit) throws -> AuditQuery {
-        let parameters = request.uri.queryParameters
-        func text(_ name: String) -> String? {
-            parameters[name[...]].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
-        }
-        func date(_ name: String) throws -> Date? {
-            guard let value = text(name) else { return nil }
-            let withFraction = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
-            guard let date = (try? Date(value, strategy: .iso8601)) ?? (try? Date(value, strategy: withFraction)) else {
-                throw APIError.badRequest("\(name) must be an ISO 8601 time, e.g. 2026-11-22T08:00:00Z", field: name)
-            }
-            return date
-        }
+        func text(_ name: String) -> String? { queryText(request, name) }
+        func date(_ name: String) throws -> Date? { try queryDate(request, name) }
         var status: AuditRecord.Status?
         if let value = text("status") {
             guard let parsed = AuditRecord.Status(rawValue: value) else {
@@ -70,6 +60,21 @@ struct AuditController {
             toolName: text("tool_name"), status: status, after: try date("after"), before: try date("before"),
             limit: try request.queryInt("limit", default: AuditQuery.defaultLimit, in: 1...maximumLimit),
             offset: try request.queryInt("offset", default: 0, in: 0...Int(Int32.max)))
+    }
+
+    /// A query parameter's value; nil when absent or empty.
+    static func queryText(_ request: Request, _ name: String) -> String? {
+        request.uri.queryParameters[name[...]].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// A query parameter as an ISO 8601 (RFC 3339) time, with or without fractional seconds.
+    static func queryDate(_ request: Request, _ name: String) throws -> Date? {
+        guard let value = queryText(request, name) else { return nil }
+        let withFraction = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+        guard let date = (try? Date(value, strategy: .iso8601)) ?? (try? Date(value, strategy: withFraction)) else {
+            throw APIError.badRequest("\(name) must be an ISO 8601 time, e.g. 2026-11-22T08:00:00Z", field: name)
+        }
+        return date
     }
 
     private func export(_ request: Request) throws -> Response {

@@ -107,12 +107,18 @@ extension DownstreamController {
     @Sendable func logs(_ request: Request, context: APIContext) async throws -> Logs {
         let downstream = try repository.get(context.parameters.require("id"))
         let count = try request.queryInt("lines", default: 100, in: 1...10_000)
-        let path = (environment.home.logsPath as NSString).appendingPathComponent("\(downstream.name).log")
-        var lines = Self.lastLines(ofFile: path, count: count)
+        return Logs(serverId: downstream.id, lines: Self.logLines(of: downstream, home: environment.home, count: count))
+    }
+
+    /// The last `count` lines of the server's stderr log (and of its rotated predecessor when the
+    /// current file holds fewer), oldest first.
+    static func logLines(of downstream: Downstream, home: JunctionHome, count: Int) -> [String] {
+        let path = (home.logsPath as NSString).appendingPathComponent("\(downstream.name).log")
+        var lines = lastLines(ofFile: path, count: count)
         if lines.count < count {
-            lines = Self.lastLines(ofFile: path + ".1", count: count - lines.count) + lines
+            lines = lastLines(ofFile: path + ".1", count: count - lines.count) + lines
         }
-        return Logs(serverId: downstream.id, lines: lines)
+        return lines
     }
 
     /// Starts the server's instance for `authScopeId` unless it runs; a failure to start is a 409.

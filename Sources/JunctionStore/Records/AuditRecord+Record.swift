@@ -7,6 +7,7 @@ extension AuditRecord: FetchableRecord, PersistableRecord {
     public init(row: Row) throws {
         self.init(
             id: row["id"],
+            kind: try row.enumValue("kind"),
             createdAt: row["created_at"],
             sessionId: row["session_id"],
             clientName: row["client_name"],
@@ -35,6 +36,7 @@ extension AuditRecord: FetchableRecord, PersistableRecord {
 
     public func encode(to container: inout PersistenceContainer) {
         container["id"] = id
+        container["kind"] = kind.rawValue
         container["created_at"] = createdAt
         container["session_id"] = sessionId
         container["client_name"] = clientName

@@ -11,6 +11,16 @@ public struct AuditQuery: Sendable, Hashable {
     public var downstreamId: String?
     public var toolName: String?
     public var status: AuditRecord.Status?
+    /// The kinds of record to read: calls only unless asked (the native audit API and the
+    /// dashboard are about calls; the activity API asks for the rest too).
+    public var kinds: Set<AuditRecord.Kind> = [.call]
+    /// Any of these statuses (with ``status``, both must match).
+    public var statuses: Set<AuditRecord.Status>?
+    /// The server's name as recorded (a server deleted since still matches its history).
+    public var downstreamName: String?
+    /// A tool by its server's own name or its client-visible name: `create_issue` matches
+    /// `gh__create_issue` and `create_issue`.
+    public var anyToolName: String?
     /// Only records created strictly after this instant.
     public var after: Date?
     /// Only records created strictly before this instant.

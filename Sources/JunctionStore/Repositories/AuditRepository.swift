@@ -71,7 +71,7 @@ public struct AuditRepository: Sendable {
     public func records(afterId: String?, limit: Int) throws(StoreError) -> [AuditRecord] {
         let limit = AuditQuery(limit: limit).effectiveLimit
         return try database.read { db in
-            var request = AuditRecord.order(Column("id"))
+            var request = AuditRecord.filter(Column("kind") == AuditRecord.Kind.call.rawValue).order(Column("id"))
             if let afterId { request = request.filter(Column("id") > afterId) }
             return try request.limit(limit).fetchAll(db)
         }
@@ -89,7 +89,7 @@ public struct AuditRepository: Sendable {
                     db, sql: "SELECT rowid FROM audit_records WHERE id = ?", arguments: [afterId])
             else { return nil }
             return try AuditRecord.fetchAll(
-                db, sql: "SELECT * FROM audit_records WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                db, sql: "SELECT * FROM audit_records WHERE rowid > ? AND kind = 'call' ORDER BY rowid LIMIT ?",
                 arguments: [rowid, limit])
         }
     }
@@ -121,15 +121,15 @@ public struct AuditRepository: Sendable {
 
     /// The columns ``AuditRecord/encode(to:)`` writes, in ``arguments(of:)``'s order.
     private static let insertSQL = """
-        INSERT OR IGNORE INTO audit_records (id, created_at, session_id, client_name, workspace_id, \
+        INSERT OR IGNORE INTO audit_records (id, kind, created_at, session_id, client_name, workspace_id, \
         workspace_name, client_root, method, tool_name, downstream_id, downstream_name, auth_scope_id, rule_id, \
         decision, status, error_code, error_message, params, params_bytes, result_bytes, latency_ms, cache_hit, \
-        approval_id, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        approval_id, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
 
     private static func arguments(of record: AuditRecord) -> StatementArguments {
         let values: [(any DatabaseValueConvertible)?] = [
-            record.id, record.createdAt, record.sessionId, record.clientName, record.workspaceId,
+            record.id, record.kind.rawValue, record.createdAt, record.sessionId, record.clientName, record.workspaceId,
             record.workspaceName, record.clientRoot, record.method, record.toolName, record.downstreamId,
             record.downstreamName, record.authScopeId, record.ruleId, record.decision.rawValue,
             record.status.rawValue, record.errorCode, record.errorMessage, record.params, record.paramsBytes,
@@ -139,7 +139,16 @@ public struct AuditRepository: Sendable {
     }
 
     private static func filtered(_ query: AuditQuery) -> QueryInterfaceRequest<AuditRecord> {
-        var request = AuditRecord.all()
+        var request = AuditRecord.filter(query.kinds.map(\.rawValue).contains(Column("kind")))
+        if let value = query.statuses { request = request.filter(value.map(\.rawValue).contains(Column("status"))) }
+        if let value = query.downstreamName { request = request.filter(Column("downstream_name") == value) }
+        if let value = query.anyToolName {
+            let escaped = value.replacingOccurrences(of: "\\", with: "\\\\")
+                .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+            request = request.filter(
+                Column("tool_name") == value
+                    || SQL(sql: "tool_name LIKE ? ESCAPE '\\'", arguments: ["%\\_\\_" + escaped]).sqlExpression)
+        }
         if let value = query.sessionId { request = request.filter(Column("session_id") == value) }
         if let value = query.workspaceId { request = request.filter(Column("workspace_id") == value) }
         if let value = query.downstreamId { request = request.filter(Column("downstream_id") == value) }

@@ -70,7 +70,9 @@ public struct DashboardRepository: Sendable {
     // MARK: - SQL fragments
 
     /// The window's condition on `created_at`.
-    static let inRange = "created_at >= :from AND created_at <= :to"
+    static let inWindow = "created_at >= :from AND created_at <= :to"
+    /// The window's audit records that are calls (the trail also records changes, no traffic).
+    static let inRange = inWindow + " AND kind = 'call'"
 
     static let errorStatusList = sqlList(DashboardSnapshot.errorStatuses)
     static let deniedStatusList = sqlList(DashboardSnapshot.deniedStatuses)
@@ -290,7 +292,7 @@ public struct DashboardRepository: Sendable {
                         count(CASE WHEN status = 'cancelled' THEN 1 END) AS cancelled,
                         count(CASE WHEN status = 'expired' THEN 1 END) AS expired,
                         avg(round((julianday(resolved_at) - julianday(created_at)) * 86400000.0)) AS avg_wait
-                    FROM approvals WHERE \(inRange)
+                    FROM approvals WHERE \(inWindow)
                     """,
                 arguments: window.arguments())
         else { return DashboardSnapshot.Approvals() }

@@ -11,11 +11,26 @@ public struct DownstreamRepository: Sendable {
     }
 
     @discardableResult
+    ///
+    /// With the setting `quarantine_new_servers` on, the server starts quarantined (its tools
+    /// hidden, calls refused) until approved. The audit trail records the addition (and the
+    /// quarantine) in the same transaction.
     public func create(_ downstream: Downstream) throws(StoreError) -> Downstream {
-        let downstream = try validated(downstream)
-        return try database.write { db in
+        var downstream = try validated(downstream)
+        let quarantineNew = (try? SettingsRepository(database).bool("quarantine_new_servers")) ?? false
+        if quarantineNew { downstream.quarantined = true }
+        return try database.write { [downstream] db in
             try checkUnique(downstream, db)
             try downstream.insert(db)
+            try Self.record(
+                .serverChange, "server/created", downstream,
+                details: ["transport": .string(downstream.transport.rawValue), "enabled": .bool(downstream.enabled)],
+                db)
+            if downstream.quarantined {
+                let reason = quarantineNew ? "setting quarantine_new_servers" : "added quarantined"
+                try Self.record(
+                    .quarantineChange, "server/quarantined", downstream, details: ["reason": .string(reason)], db)
+            }
             return downstream
         }
     }
@@ -26,11 +41,23 @@ public struct DownstreamRepository: Sendable {
         var downstream = try validated(downstream)
         downstream.updatedAt = Date()
         return try database.write { [downstream] db in
-            guard try Downstream.exists(db, key: downstream.id) else {
+            guard let stored = try Downstream.fetchOne(db, key: downstream.id) else {
                 throw StoreError.notFound(kind: "server", key: downstream.id)
             }
             try checkUnique(downstream, db)
             try downstream.update(db)
+            let changed = Self.changedFields(from: stored, to: downstream).filter { $0 != "quarantined" }
+            if !changed.isEmpty {
+                try Self.record(
+                    .serverChange, "server/updated", downstream,
+                    details: ["changed": .array(changed.map(JSONValue.string))],
+                    db)
+            }
+            if stored.quarantined != downstream.quarantined {
+                try Self.record(
+                    .quarantineChange, downstream.quarantined ? "server/quarantined" : "server/approved", downstream,
+                    db)
+            }
             return downstream
         }
     }
@@ -48,17 +75,46 @@ public struct DownstreamRepository: Sendable {
         return downstream
     }
 
-    /// Turns a downstream on or off; returns it as saved.
+    /// Turns a downstream on or off; returns it as saved. The audit trail records the change in
+    /// the same transaction; setting the state it already has changes and records nothing.
     @discardableResult
     public func setEnabled(_ idOrName: String, _ enabled: Bool) throws(StoreError) -> Downstream {
+        try set(.enabled, enabled, of: idOrName)
+    }
+
+    /// Quarantines a server (its tools hidden from clients, calls to them refused) or approves it
+    /// (releases it); returns it as saved, recorded like ``setEnabled(_:_:)``.
+    @discardableResult
+    public func setQuarantined(_ idOrName: String, _ quarantined: Bool) throws(StoreError) -> Downstream {
+        try set(.quarantined, quarantined, of: idOrName)
+    }
+
+    private enum Flag {
+        case enabled
+        case quarantined
+    }
+
+    private func set(_ flag: Flag, _ value: Bool, of idOrName: String) throws(StoreError) -> Downstream {
         try database.write { db in
             guard var downstream = try Lookup.byIdOrName(Downstream.self, db, idOrName) else {
                 throw StoreError.notFound(kind: "server", key: idOrName)
             }
-            guard downstream.enabled != enabled else { return downstream }
-            downstream.enabled = enabled
+            switch flag {
+            case .enabled:
+                guard downstream.enabled != value else { return downstream }
+                downstream.enabled = value
+            case .quarantined:
+                guard downstream.quarantined != value else { return downstream }
+                downstream.quarantined = value
+            }
             downstream.updatedAt = Date()
             try downstream.update(db)
+            switch flag {
+            case .enabled:
+                try Self.record(.serverChange, value ? "server/enabled" : "server/disabled", downstream, db)
+            case .quarantined:
+                try Self.record(.quarantineChange, value ? "server/quarantined" : "server/approved", downstream, db)
+            }
             return downstream
         }
     }
@@ -92,8 +148,44 @@ public struct DownstreamRepository: Sendable {
             }
             for rule in rules { try rule.delete(db) }
             try downstream.delete(db)
+            try Self.record(
+                .serverChange, "server/deleted", downstream,
+                details: rules.isEmpty ? [:] : ["deleted_rules": .array(rules.map { .string(Self.describe($0)) })], db)
             return Deletion(downstream: downstream, deletedRules: rules, deletedScopes: scopes)
         }
+    }
+
+    /// Writes the audit record of a change to `downstream` in the caller's transaction.
+    private static func record(
+        _ kind: AuditRecord.Kind, _ method: String, _ downstream: Downstream, details: [String: JSONValue] = [:],
+        _ db: Database
+    ) throws {
+        try AuditRecord.change(
+            kind, method, name: downstream.name, downstreamId: downstream.id, downstreamName: downstream.name,
+            details: details
+        ).insert(db)
+    }
+
+    /// The names (API field names) of the fields that differ between two versions of a server;
+    /// only names, never values (headers and env may hold what their owner thinks private).
+    static func changedFields(from old: Downstream, to new: Downstream) -> [String] {
+        var fields: [String] = []
+        if old.name != new.name { fields.append("name") }
+        if old.namespace != new.namespace { fields.append("namespace") }
+        if old.transport != new.transport { fields.append("transport") }
+        if old.command != new.command || old.args != new.args { fields.append("command") }
+        if old.env != new.env { fields.append("env") }
+        if old.cwd != new.cwd { fields.append("cwd") }
+        if old.url != new.url { fields.append("url") }
+        if old.headers != new.headers { fields.append("headers") }
+        if old.httpTransport != new.httpTransport { fields.append("http_transport") }
+        if old.enabled != new.enabled { fields.append("enabled") }
+        if old.quarantined != new.quarantined { fields.append("quarantined") }
+        if old.instanceMode != new.instanceMode { fields.append("instance_mode") }
+        if old.idleTimeoutSec != new.idleTimeoutSec { fields.append("idle_timeout_sec") }
+        if old.callTimeoutSec != new.callTimeoutSec { fields.append("call_timeout_sec") }
+        if old.tags != new.tags { fields.append("tags") }
+        return fields
     }
 
     static func describe(_ rule: RouteRule) -> String {

@@ -67,6 +67,15 @@ public struct SettingsRepository: Sendable {
                     ? nil : "an integer from 1 to \(Limits.maxSeconds)"
             }),
         Definition(
+            key: "quarantine_new_servers",
+            summary: "servers added from now on (CLI, API, import) start quarantined: their tools hidden and "
+                + "calls refused until approved (junction server approve NAME)",
+            defaultJSON: "false",
+            check: { value in
+                if case .bool = value { return nil }
+                return "true or false"
+            }),
+        Definition(
             key: "allowed_hosts",
             summary: "host names the HTTP API answers besides localhost and loopback addresses, "
                 + "comma-separated (read at daemon start)",
@@ -323,6 +332,10 @@ public struct SettingsRepository: Sendable {
                         ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
                         """,
                     arguments: [value.key, value.json, now])
+                try AuditRecord.change(
+                    .configChange, "setting/updated", name: value.key,
+                    details: ["value": JSONValue.parse(value.json) ?? .null], at: now
+                ).insert(db)
             }
         }
         return accepted
@@ -332,7 +345,10 @@ public struct SettingsRepository: Sendable {
     @discardableResult
     public func reset(_ key: String) throws(StoreError) -> Value {
         let definition = try Self.definition(key)
-        try database.write { db in try db.execute(sql: "DELETE FROM settings WHERE key = ?", arguments: [key]) }
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM settings WHERE key = ?", arguments: [key])
+            try AuditRecord.change(.configChange, "setting/reset", name: key).insert(db)
+        }
         return Value(key: key, json: definition.defaultJSON, isDefault: true)
     }
 
@@ -343,6 +359,14 @@ public struct SettingsRepository: Sendable {
         let decoded = try? JSONDecoder().decode(JSONValue.self, from: Data(value.json.utf8))
         let fallback = try? JSONDecoder().decode(JSONValue.self, from: Data(definition.defaultJSON.utf8))
         return Int(decoded?.integerValue ?? fallback?.integerValue ?? 0)
+    }
+
+    /// A boolean setting's effective value (false when it is not a boolean).
+    public func bool(_ key: String) throws(StoreError) -> Bool {
+        let value = try get(key)
+        let decoded = try? JSONDecoder().decode(JSONValue.self, from: Data(value.json.utf8))
+        if case .bool(let flag)? = decoded { return flag }
+        return false
     }
 
     /// A string setting's effective value ("" when it is not a string).

@@ -7,7 +7,9 @@ struct ServerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "server",
         abstract: "Manage downstream MCP servers.",
-        subcommands: [Add.self, List.self, Show.self, Remove.self, Enable.self, Disable.self]
+        subcommands: [
+            Add.self, List.self, Show.self, Remove.self, Enable.self, Disable.self, Quarantine.self, Approve.self,
+        ]
     )
 
     enum Instance: String, ExpressibleByArgument, CaseIterable {
@@ -105,6 +107,12 @@ struct ServerCommand: ParsableCommand {
                     callTimeoutSec: callTimeout,
                     tags: try parsePairs(tags, field: "tags")))
             if output.json { return try Output.json(downstream) }
+            if downstream.quarantined {
+                print(
+                    "Added server '\(downstream.name)', quarantined (setting quarantine_new_servers): its tools stay "
+                        + "hidden until you review them and run: junction server approve \(downstream.name)")
+                return
+            }
             print("Added server '\(downstream.name)'; its tools appear as \(downstream.namespace)__<tool>.")
         }
     }
