@@ -17,6 +17,7 @@ struct SettingsRepositoryTests {
         "approval_timeout_sec", "allowed_hosts", "http_idle_timeout_sec", "http_max_connections",
         "startup_timeout_sec", "audit_max_payload_bytes", "mcp_session_idle_sec", "mcp_max_sessions_per_key",
         "mcp_max_calls_per_key", "shutdown_timeout_sec", "oauth_client_metadata_url", "oauth_refresh_check_sec",
+        "tool_pinning",
     ]
 
     @Test("a fresh database has every setting at its default")

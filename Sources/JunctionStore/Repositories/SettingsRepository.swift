@@ -159,6 +159,15 @@ public struct SettingsRepository: Sendable {
             check: { value in
                 value.integerValue.map { (1...3600).contains($0) } == true ? nil : "an integer from 1 to 3600"
             }),
+        Definition(
+            key: "tool_pinning",
+            summary: "quarantine a tool whose definition (description, schemas) changed since it was approved, "
+                + "until `junction server approve-tools` (false: changes are pinned silently)",
+            defaultJSON: "true",
+            check: { value in
+                if case .bool = value { return nil }
+                return "true or false"
+            }),
     ]
 
     /// The names of an `allowed_hosts` value, lowercased; nil when one is not a host name, an

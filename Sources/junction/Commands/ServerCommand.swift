@@ -7,7 +7,9 @@ struct ServerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "server",
         abstract: "Manage downstream MCP servers.",
-        subcommands: [Add.self, List.self, Show.self, Remove.self, Enable.self, Disable.self]
+        subcommands: [
+            Add.self, List.self, Show.self, Remove.self, Enable.self, Disable.self, ToolChanges.self, ApproveTools.self,
+        ]
     )
 
     enum Instance: String, ExpressibleByArgument, CaseIterable {
