@@ -20,6 +20,8 @@ struct Junction: AsyncParsableCommand {
             AuthCommand.self,
             OAuthProviderCommand.self,
             SettingsCommand.self,
+            ConfigCommand.self,
+            DoctorCommand.self,
             DryRunCommand.self,
             ToolsCommand.self,
             ApprovalsCommand.self,

@@ -19,6 +19,7 @@ struct SettingsRepositoryTests {
         "startup_timeout_sec", "audit_max_payload_bytes", "mcp_session_idle_sec", "mcp_max_sessions_per_key",
         "mcp_max_calls_per_key", "shutdown_timeout_sec", "oauth_client_metadata_url", "oauth_refresh_check_sec",
         "slim_tools", "tools_cache_ttl_sec", "codex_dynamic_tool_compat", "tool_description_overrides",
+        "tool_pinning",
     ]
 
     @Test("a fresh database has every setting at its default")

@@ -5,6 +5,7 @@
 // route rules using it offers to delete them with it).
 import { api, clearFormErrors, confirmButton, h, pairsText, parsePairs, relativeTime, showFormError, stream, wholeNumber } from "../api.js";
 import { oauthNotices, oauthSection } from "./oauth.js";
+import { toolChangesSection } from "./tool-changes.js";
 
 const POLL_MS = 5000;
 const LOG_LINES = 100;
@@ -23,7 +24,7 @@ function follow(refresh) {
     timer = setTimeout(refresh, 200);
   };
   const stop = stream("/events", ({ event }) => {
-    if (event === "servers.changed" || event === "tools.indexed" || event === "config.reloaded") soon();
+    if (["servers.changed", "tools.indexed", "tools.quarantined", "config.reloaded"].includes(event)) soon();
   });
   const poll = setInterval(refresh, POLL_MS);
   return () => {
@@ -171,6 +172,8 @@ async function renderDetail(view, key) {
   const remove = confirmButton("Delete", `Delete ${server.name}`, () => deleteServer(false), { "data-action": "delete" });
   // URL servers may need signing in.
   const oauth = server.transport === "http" ? oauthSection(server) : null;
+  // Tools quarantined because their definition changed (tool pinning), with their diffs.
+  const toolChanges = toolChangesSection(server);
 
   view.append(
     h("p", { class: "cfg-back" }, h("a", { href: "#/servers" }, "← All servers")),
@@ -182,6 +185,7 @@ async function renderDetail(view, key) {
     overview,
     editSection,
     oauth?.element ?? "",
+    toolChanges.element,
     h("section", { "aria-labelledby": "server-tools-title" }, h("h2", { id: "server-tools-title" }, "Tools"), toolsBox),
     h("section", { "aria-labelledby": "server-logs-title" },
       h("div", { class: "cfg-section-head" },
@@ -257,6 +261,7 @@ async function renderDetail(view, key) {
     }
     if (!alive) return;
     drawOverview();
+    await toolChanges.refresh();
     if (server.tool_count !== lastToolCount && alive) {
       lastToolCount = server.tool_count;
       try {

@@ -12,7 +12,7 @@
 /// 4. Routing is never guessed. An allow/approve turns into deny, with the reason, when the tool
 ///    name has no `namespace__tool` form, no downstream owns the namespace, the rule names an
 ///    unknown downstream or auth scope, the auth scope belongs to another downstream, or the
-///    downstream is disabled or quarantined.
+///    downstream is disabled or quarantined, or the tool is quarantined (its definition changed).
 public struct RouteResolver: Sendable {
     /// The snapshot this resolver answers for.
     public let config: RoutingConfig
@@ -173,6 +173,10 @@ public struct RouteResolver: Sendable {
             route.problem =
                 "downstream '\(downstream.name)' is quarantined until its tools are reviewed; "
                 + "approve it with: junction server approve \(downstream.name)"
+        } else if config.quarantinedTools[downstream.id]?.contains(toolName) == true {
+            route.problem =
+                "tool '\(toolName)' of '\(downstream.name)' is quarantined: its definition changed since it was "
+                + "approved. Review the change and approve it: junction server approve-tools \(downstream.name) \(toolName)"
         } else if let authScopeId = rule?.authScopeId {
             if let authScope = config.authScopesById[authScopeId] {
                 if authScope.downstreamId == downstream.id {

@@ -20,6 +20,9 @@ public struct RoutingConfig: Sendable {
     let downstreamsById: [String: Downstream]
     let downstreamsByNamespace: [String: Downstream]
     let authScopesById: [String: AuthScope]
+    /// Downstream id → tools quarantined because their definition changed since approval (tool
+    /// pinning), by the server's name for them and by their client-visible name after `ns__`.
+    let quarantinedTools: [String: Set<String>]
 
     /// Identity of this snapshot: chains remember it, so a chain computed against another
     /// snapshot (whose scope indices mean something else) is recomputed instead of misread.
@@ -40,7 +43,8 @@ public struct RoutingConfig: Sendable {
         rules: [RouteRule],
         authScopes: [AuthScope],
         globalDefaultPolicy: Policy,
-        canonicalize: @escaping @Sendable (String) -> String = { $0 }
+        canonicalize: @escaping @Sendable (String) -> String = { $0 },
+        quarantinedTools: [String: Set<String>] = [:]
     ) throws(RoutingConfigError) {
         self.generation = generation
         self.globalDefaultPolicy = globalDefaultPolicy
@@ -97,6 +101,14 @@ public struct RoutingConfig: Sendable {
         downstreamsById = byId
         downstreamsByNamespace = byNamespace
         authScopesById = Dictionary(authScopes.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        self.quarantinedTools = quarantinedTools.reduce(into: [:]) { result, entry in
+            guard let namespace = byId[entry.key]?.namespace else { return }
+            let prefix = namespace + ToolNaming.separator
+            result[entry.key] = entry.value.union(
+                entry.value.map {
+                    String(ToolNaming.visibleName(namespace: namespace, name: $0).dropFirst(prefix.count))
+                })
+        }
     }
 
     /// The workspace with this name, if any.

@@ -237,9 +237,10 @@ public final class GatewayEngine: Sendable {
         var changed: Set<CatalogEntry.Kind> = []
         for (kind, items, nameKey) in lists {
             do {
-                let change = try catalogRecords.replace(
-                    downstreamId: downstream.id, kind: kind, entries: entries(items, nameKey: nameKey))
+                let discovered = entries(items, nameKey: nameKey)
+                let change = try catalogRecords.replace(downstreamId: downstream.id, kind: kind, entries: discovered)
                 if !change.isEmpty { changed.insert(kind) }
+                if kind == .tool { checkPins(of: downstream, tools: discovered) }
             } catch {
                 Self.logger.error("catalog of '\(downstream.name)' (\(kind.rawValue)s) not stored: \(error)")
             }

@@ -68,6 +68,8 @@ enum EmbeddedOpenAPI {
           2026-07-28 stateless HTTP, `/rpc` for one server. The daemon's API key or a client key.
       - name: client-keys
         description: Named keys for MCP over HTTP (`junction key`).
+      - name: config
+        description: Configuration as one document (`junction config export|validate|apply`), at MCPProxy's paths.
 
     paths:
       /api/v1/health:
@@ -450,6 +452,66 @@ enum EmbeddedOpenAPI {
             "401": { $ref: "#/components/responses/Unauthorized" }
             "403": { $ref: "#/components/responses/Forbidden" }
             "404": { $ref: "#/components/responses/NotFound" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /api/v1/downstreams/{id}/tool-changes:
+        parameters:
+          - $ref: "#/components/parameters/Id"
+        get:
+          tags: [downstreams]
+          operationId: listToolChanges
+          summary: The server's tools quarantined because their definition changed since approved (tool pinning).
+          description: |
+            Each tool with its approved and its changed definition (canonical JSON of name,
+            description, inputSchema and outputSchema) and a unified diff between them. A changed tool
+            is hidden from tools/list and its calls refused until approved (`approve-tools`).
+          responses:
+            "200":
+              description: The quarantined tools, by name (empty when none changed).
+              content:
+                application/json:
+                  schema:
+                    type: array
+                    items: { $ref: "#/components/schemas/ToolChange" }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "404": { $ref: "#/components/responses/NotFound" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /api/v1/downstreams/{id}/approve-tools:
+        parameters:
+          - $ref: "#/components/parameters/Id"
+        post:
+          tags: [downstreams]
+          operationId: approveTools
+          summary: Approve (re-pin) changed tools of the server.
+          description: |
+            Without a body, or with an empty `tools`, every changed tool is approved, and tools listed
+            but never pinned (the server was quarantined when discovered) are pinned as last listed.
+          requestBody:
+            required: false
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    tools:
+                      type: array
+                      description: The server's names for the tools to approve.
+                      items: { type: string }
+                  additionalProperties: true
+          responses:
+            "200":
+              description: What was approved, and what is still quarantined.
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/ToolApproval" }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "404": { $ref: "#/components/responses/NotFound" }
+            "413": { $ref: "#/components/responses/TooLarge" }
             5XX: { $ref: "#/components/responses/ServerError" }
 
       /api/v1/routes:
@@ -1112,6 +1174,151 @@ enum EmbeddedOpenAPI {
             "403": { $ref: "#/components/responses/Forbidden" }
             "413": { $ref: "#/components/responses/TooLarge" }
             "415": { $ref: "#/components/responses/UnsupportedMediaType" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /api/v1/config:
+        get:
+          tags: [config]
+          operationId: getConfig
+          summary: The configuration as a document (workspaces, servers, routes, scopes by reference, settings).
+          description: Never a secret value; scopes show the names of their secrets only.
+          parameters:
+            - name: format
+              in: query
+              description: json (default, in the envelope) or yaml (the bare document as YAML text).
+              schema: { type: string, enum: [json, yaml] }
+          responses:
+            "200":
+              description: The document.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [success, data]
+                    properties:
+                      success: { type: boolean }
+                      data:
+                        type: object
+                        required: [format, config]
+                        properties:
+                          format: { type: string }
+                          config: { $ref: "#/components/schemas/ConfigDocument" }
+                        additionalProperties: false
+                    additionalProperties: false
+                application/yaml:
+                  schema: { type: string }
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /api/v1/config/validate:
+        post:
+          tags: [config]
+          operationId: validateConfig
+          summary: Check a document exactly as applying would, and list the changes it would make.
+          description: Nothing is written. An invalid document is answered 200 with `valid` false and why.
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: { $ref: "#/components/schemas/ConfigDocument" }
+              application/yaml:
+                schema: { type: string }
+          responses:
+            "200":
+              description: Whether it is valid, and its changes.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [success, data]
+                    properties:
+                      success: { type: boolean }
+                      data: { $ref: "#/components/schemas/ConfigValidation" }
+                    additionalProperties: false
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "413": { $ref: "#/components/responses/TooLarge" }
+            "415": { $ref: "#/components/responses/UnsupportedMediaType" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /api/v1/config/apply:
+        post:
+          tags: [config]
+          operationId: applyConfig
+          summary: Apply a document all or nothing (one transaction).
+          description: |
+            Each section the document holds becomes what it says (entries matched by name, unnamed
+            routes by all their fields): created, changed or deleted. Sections left out are left
+            alone. Auth scopes are references: each must exist as described; none is changed. A refused
+            document is a 400 and nothing changes.
+          parameters:
+            - name: dry_run
+              in: query
+              description: Only list the changes.
+              schema: { $ref: "#/components/schemas/QueryBool" }
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: { $ref: "#/components/schemas/ConfigDocument" }
+              application/yaml:
+                schema: { type: string }
+          responses:
+            "200":
+              description: The changes made (or that would be made, with dry_run).
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [success, data]
+                    properties:
+                      success: { type: boolean }
+                      data:
+                        type: object
+                        required: [applied, dry_run, changes, diff]
+                        properties:
+                          applied: { type: boolean }
+                          dry_run: { type: boolean }
+                          changes:
+                            type: array
+                            items: { $ref: "#/components/schemas/ConfigChange" }
+                          diff: { type: string }
+                        additionalProperties: false
+                    additionalProperties: false
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "413": { $ref: "#/components/responses/TooLarge" }
+            "415": { $ref: "#/components/responses/UnsupportedMediaType" }
+            5XX: { $ref: "#/components/responses/ServerError" }
+
+      /api/v1/doctor:
+        get:
+          tags: [daemon]
+          operationId: getDoctor
+          summary: Run the health checks of `junction doctor` in the daemon.
+          description: |
+            Home and key file permissions, the database, the secret key, each enabled server starting
+            and listing its tools (through the daemon's pool), installed clients running this binary,
+            OAuth sign-ins, quarantined tools. 200 whatever is found; `healthy` says whether a problem was.
+          responses:
+            "200":
+              description: The findings, one per thing checked.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [success, data]
+                    properties:
+                      success: { type: boolean }
+                      data: { $ref: "#/components/schemas/DoctorReport" }
+                    additionalProperties: false
+            "400": { $ref: "#/components/responses/BadRequest" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
             5XX: { $ref: "#/components/responses/ServerError" }
 
       /api/v1/cache/stats:
@@ -3109,6 +3316,161 @@ enum EmbeddedOpenAPI {
               description: Resources and resource templates.
             prompt_count: { type: integer, minimum: 0 }
           additionalProperties: false
+        ToolChange:
+          type: object
+          description: A tool quarantined because its definition changed since it was approved.
+          required: [server_id, name, changed, sha256, definition, pinned_at, changed_sha256, changed_definition, changed_at, diff]
+          properties:
+            server_id: { $ref: "#/components/schemas/Id" }
+            name: { type: string, description: The server's name for the tool. }
+            changed: { type: boolean }
+            sha256: { type: string, description: SHA-256 of the approved definition. }
+            definition: { $ref: "#/components/schemas/AnyJSON" }
+            pinned_at: { type: string, format: date-time }
+            changed_sha256: { type: [string, "null"] }
+            changed_definition: { $ref: "#/components/schemas/AnyJSON" }
+            changed_at: { type: [string, "null"], format: date-time }
+            diff: { type: string, description: A unified diff from the approved to the changed definition. }
+          additionalProperties: false
+        ToolApproval:
+          type: object
+          required: [server_id, approved, remaining]
+          properties:
+            server_id: { $ref: "#/components/schemas/Id" }
+            approved:
+              type: array
+              items: { type: string }
+            remaining:
+              type: array
+              description: Tools of the server still quarantined.
+              items: { type: string }
+          additionalProperties: false
+        ConfigDocument:
+          type: object
+          description: |
+            Junction's configuration as one document (docs/config.md). Unknown keys are refused.
+          required: [version]
+          properties:
+            version: { type: integer, enum: [1] }
+            workspaces:
+              type: array
+              items:
+                type: object
+                required: [name, root_path]
+                properties:
+                  name: { type: string }
+                  root_path: { type: string }
+                  default_policy: { $ref: "#/components/schemas/Policy" }
+                  tags: { type: object, additionalProperties: { type: string } }
+                additionalProperties: false
+            servers:
+              type: array
+              items:
+                type: object
+                required: [name]
+                properties:
+                  name: { type: string }
+                  namespace: { type: string }
+                  transport: { type: string, enum: [stdio, http] }
+                  command: { type: string }
+                  args: { type: array, items: { type: string } }
+                  env: { type: object, additionalProperties: { type: string } }
+                  cwd: { type: string }
+                  url: { type: string }
+                  headers: { type: object, additionalProperties: { type: string } }
+                  http_transport: { type: string, enum: [auto, streamable-http, sse] }
+                  enabled: { type: boolean }
+                  quarantined: { type: boolean }
+                  instance_mode: { type: string, enum: [shared, per_session] }
+                  idle_timeout_sec: { type: integer }
+                  call_timeout_sec: { type: integer }
+                  tags: { type: object, additionalProperties: { type: string } }
+                additionalProperties: false
+            routes:
+              type: array
+              items:
+                type: object
+                required: [tool_pattern]
+                properties:
+                  name: { type: string }
+                  workspace: { type: string }
+                  path_glob: { type: string }
+                  tool_pattern: { type: string }
+                  server: { type: string }
+                  auth_scope: { type: string }
+                  policy: { $ref: "#/components/schemas/Policy" }
+                  priority: { type: integer }
+                  approval_timeout_sec: { type: integer }
+                  cache_ttl_sec: { type: integer }
+                  enabled: { type: boolean }
+                additionalProperties: false
+            auth_scopes:
+              type: array
+              items:
+                type: object
+                required: [name, server]
+                properties:
+                  name: { type: string }
+                  server: { type: string }
+                  kind: { type: string, enum: [env, oauth] }
+                  env_keys: { type: array, items: { type: string } }
+                  header_keys: { type: array, items: { type: string } }
+                  oauth_provider: { type: string }
+                additionalProperties: false
+            settings:
+              type: object
+              additionalProperties: { $ref: "#/components/schemas/AnyJSON" }
+          additionalProperties: false
+        ConfigChange:
+          type: object
+          required: [action, kind, name, fields]
+          properties:
+            action: { type: string, enum: [create, update, delete] }
+            kind: { type: string, enum: [workspace, server, route, setting] }
+            name: { type: string }
+            fields:
+              type: array
+              description: For updates, `field old → new` for each field that changes.
+              items: { type: string }
+          additionalProperties: false
+        ConfigValidation:
+          type: object
+          required: [valid, errors, changes, diff]
+          properties:
+            valid: { type: boolean }
+            errors:
+              type: array
+              items:
+                type: object
+                required: [field, message]
+                properties:
+                  field: { type: string }
+                  message: { type: string }
+                additionalProperties: false
+            changes:
+              type: array
+              items: { $ref: "#/components/schemas/ConfigChange" }
+            diff: { type: string, description: "The changes one a line: `+ server x`, `~ route r: …`, `- workspace w`." }
+          additionalProperties: false
+        DoctorReport:
+          type: object
+          required: [healthy, problems, warnings, findings]
+          properties:
+            healthy: { type: boolean }
+            problems: { type: integer, minimum: 0 }
+            warnings: { type: integer, minimum: 0 }
+            findings:
+              type: array
+              items:
+                type: object
+                required: [check, status, message]
+                properties:
+                  check: { type: string }
+                  status: { type: string, enum: [ok, warning, problem] }
+                  message: { type: string }
+                  fix: { type: string }
+                additionalProperties: false
+          additionalProperties: false
         DownstreamLogs:
           type: object
           required: [server_id, lines]
@@ -3526,6 +3888,7 @@ enum EmbeddedOpenAPI {
             - tools_cache_ttl_sec
             - codex_dynamic_tool_compat
             - tool_description_overrides
+            - tool_pinning
           properties:
             default_policy:
               $ref: "#/components/schemas/Policy"
@@ -3632,6 +3995,11 @@ enum EmbeddedOpenAPI {
               type: object
               description: Descriptions shown instead of a tool's own, by client-visible tool name.
               additionalProperties: { type: string }
+            tool_pinning:
+              type: boolean
+              description: |
+                Quarantine a tool whose definition (description, input or output schema) changed since it
+                was approved, until it is approved again (false: changes are pinned silently).
           additionalProperties: false
         LogLevel:
           type: string
@@ -3665,6 +4033,7 @@ enum EmbeddedOpenAPI {
                 - tools_cache_ttl_sec
                 - codex_dynamic_tool_compat
                 - tool_description_overrides
+                - tool_pinning
             value: { $ref: "#/components/schemas/AnyJSON" }
             default: { $ref: "#/components/schemas/AnyJSON" }
             source:
@@ -3703,6 +4072,7 @@ enum EmbeddedOpenAPI {
             tools_cache_ttl_sec: { type: integer, minimum: 0, maximum: 86400 }
             codex_dynamic_tool_compat: { type: boolean }
             tool_description_overrides: { type: object, additionalProperties: { type: string } }
+            tool_pinning: { type: boolean }
           additionalProperties: false
 
         CacheStats:

@@ -192,7 +192,7 @@ public struct DownstreamRepository: Sendable {
         rule.name.map { "route '\($0)'" } ?? "route \(rule.id)"
     }
 
-    private func validated(_ downstream: Downstream) throws(StoreError) -> Downstream {
+    func validated(_ downstream: Downstream) throws(StoreError) -> Downstream {
         var downstream = downstream
         do {
             try Validate.name(downstream.name, kind: "server")
@@ -246,7 +246,7 @@ public struct DownstreamRepository: Sendable {
         return downstream
     }
 
-    private func checkUnique(_ downstream: Downstream, _ db: Database) throws {
+    func checkUnique(_ downstream: Downstream, _ db: Database) throws {
         try Lookup.ensureUnique(
             db, table: "downstreams", column: "name", value: downstream.name, excludingId: downstream.id, kind: "server"
         )

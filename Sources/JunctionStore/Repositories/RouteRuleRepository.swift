@@ -124,7 +124,7 @@ public struct RouteRuleRepository: Sendable {
     }
 
     /// Checks everything that needs no database: name, globs, numbers.
-    private func validatedFields(_ rule: RouteRule) throws(StoreError) -> RouteRule {
+    func validatedFields(_ rule: RouteRule) throws(StoreError) -> RouteRule {
         if let name = rule.name {
             do { try Validate.name(name, kind: "route") } catch { throw .invalid(error) }
         }
@@ -160,7 +160,7 @@ public struct RouteRuleRepository: Sendable {
     }
 
     /// Checks that referenced rows exist and fit together; fills the server from the scope.
-    private func checkReferences(_ rule: RouteRule, _ db: Database) throws -> RouteRule {
+    func checkReferences(_ rule: RouteRule, _ db: Database) throws -> RouteRule {
         var rule = rule
         if let workspaceId = rule.workspaceId, try !Workspace.exists(db, key: workspaceId) {
             throw StoreError.notFound(kind: "workspace", key: workspaceId)

@@ -199,6 +199,15 @@ public struct SettingsRepository: Sendable {
                 else { return "an object of tool name → description string" }
                 return nil
             }),
+        Definition(
+            key: "tool_pinning",
+            summary: "quarantine a tool whose definition (description, schemas) changed since it was approved, "
+                + "until `junction server approve-tools` (false: changes are pinned silently)",
+            defaultJSON: "true",
+            check: { value in
+                if case .bool = value { return nil }
+                return "true or false"
+            }),
     ]
 
     /// The names of an `allowed_hosts` value, lowercased; nil when one is not a host name, an

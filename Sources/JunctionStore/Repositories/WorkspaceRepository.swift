@@ -62,7 +62,7 @@ public struct WorkspaceRepository: Sendable {
         }
     }
 
-    private func validated(_ workspace: Workspace) throws(StoreError) -> Workspace {
+    func validated(_ workspace: Workspace) throws(StoreError) -> Workspace {
         var workspace = workspace
         do {
             try Validate.name(workspace.name, kind: "workspace")
@@ -80,7 +80,7 @@ public struct WorkspaceRepository: Sendable {
         return workspace
     }
 
-    private func checkUnique(_ workspace: Workspace, _ db: Database) throws {
+    func checkUnique(_ workspace: Workspace, _ db: Database) throws {
         try Lookup.ensureUnique(
             db, table: "workspaces", column: "name", value: workspace.name, excludingId: workspace.id,
             kind: "workspace")

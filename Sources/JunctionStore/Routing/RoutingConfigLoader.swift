@@ -24,13 +24,19 @@ public struct RoutingConfigLoader: Sendable {
                 rules: try RouteRule.fetchAll(db),
                 scopes: try AuthScopeRecord.fetchAll(db).map(\.scope),
                 defaultPolicyJSON: try String.fetchOne(
-                    db, sql: "SELECT value FROM settings WHERE key = 'default_policy'")
+                    db, sql: "SELECT value FROM settings WHERE key = 'default_policy'"),
+                changedTools: try ToolPin.filter(Column("changed_sha256") != nil).fetchAll(db)
             )
         }
         let defaultPolicy =
             snapshot.defaultPolicyJSON
             .flatMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)).stringValue }
             .flatMap(Policy.init(rawValue:)) ?? .allow
+        // Tools quarantined for a changed definition, unless pinning is off (setting tool_pinning).
+        var quarantined: [String: Set<String>] = [:]
+        if ToolPinRepository(database).isEnabled() {
+            for pin in snapshot.changedTools { quarantined[pin.downstreamId, default: []].insert(pin.name) }
+        }
         do {
             return try RoutingConfig(
                 generation: snapshot.generation,
@@ -39,7 +45,8 @@ public struct RoutingConfigLoader: Sendable {
                 rules: snapshot.rules,
                 authScopes: snapshot.scopes,
                 globalDefaultPolicy: defaultPolicy,
-                canonicalize: canonicalize)
+                canonicalize: canonicalize,
+                quarantinedTools: quarantined)
         } catch {
             throw .database("the stored configuration cannot be compiled: \(error)")
         }

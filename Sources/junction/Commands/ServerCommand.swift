@@ -9,6 +9,7 @@ struct ServerCommand: ParsableCommand {
         abstract: "Manage downstream MCP servers.",
         subcommands: [
             Add.self, List.self, Show.self, Remove.self, Enable.self, Disable.self, Quarantine.self, Approve.self,
+            ToolChanges.self, ApproveTools.self,
         ]
     )
 

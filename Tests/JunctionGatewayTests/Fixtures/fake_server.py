@@ -27,6 +27,9 @@ FAKE_DISCOVER=silent it never answers server/discover; with FAKE_DISCOVER=exit i
 resources/subscribe and resources/unsubscribe answer {}. With FAKE_REQUEST_LOG set, every request
 is appended to that file as a JSON line {"method", "id", "params", "pid"} (tests count them across
 restarts).
+With FAKE_DESCRIPTIONS set to a file holding a JSON object {tool name: description}, those tools
+are listed with those descriptions, read afresh at every tools/list (tests change a tool's
+definition between two discoveries: a rug pull).
 """
 
 import json
@@ -82,8 +85,13 @@ def tools():
     ]
     if extra_tool:
         names.append("extra")
+    descriptions = {}
+    path = os.environ.get("FAKE_DESCRIPTIONS")
+    if path and os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            descriptions = json.load(f)
     return [
-        {"name": name, "description": "fake " + name, "inputSchema": {"type": "object"}}
+        {"name": name, "description": descriptions.get(name, "fake " + name), "inputSchema": {"type": "object"}}
         for name in names
     ]
 
