@@ -183,7 +183,8 @@ async def test_schemathesis_finds_no_server_error_and_every_answer_is_documented
         tested: set[str] = set()
         # Starting servers first, while the fixture server is as configured; the servers the fuzzer
         # defines or changes later are never started (their made-up commands and URLs stay unused).
-        starts = "/(discover|restart)$"
+        # The seed surfaces' starts and refreshes (every enabled server) count as starts.
+        starts = "/(discover|restart|start|refresh-proxy-tools)$"
         # Writing client configuration is checked by hand below, in folders of the test's own: a
         # fuzzed `project` would be any folder of this machine.
         writes = "^/api/v1/mcp-install/[^/]+/(install|uninstall)$"
