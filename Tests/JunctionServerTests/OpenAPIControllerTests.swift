@@ -23,8 +23,12 @@ struct OpenAPIControllerTests {
     @Test("every API route the router serves is documented, and every documented operation is served")
     func coversTheRouter() throws {
         let harness = try APIHarness()
-        // The web UI's static files are pages, not API.
-        let apiPrefixes = ["/api/", "/events", "/metrics", "/swagger/", "/mcp", "/rpc"]
+        // The web UI's static files are pages, not API. The seed surfaces (Open MCP Gateway, MCP
+        // Proxy Engine) are API.
+        let apiPrefixes = [
+            "/api/", "/events", "/metrics", "/swagger/", "/mcp", "/rpc", "/health", "/stats", "/servers", "/admin/",
+            "/tools/",
+        ]
         let served = Set(
             buildRouter(harness.environment).routes.map { route in
                 "\(route.method.rawValue) \(Self.openAPIPath(route.path.description))"

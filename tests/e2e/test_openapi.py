@@ -183,8 +183,8 @@ async def test_schemathesis_finds_no_server_error_and_every_answer_is_documented
         tested: set[str] = set()
         # Starting servers first, while the fixture server is as configured; the servers the fuzzer
         # defines or changes later are never started (their made-up commands and URLs stay unused).
-        # The doctor starts every enabled server, so it runs here too.
-        starts = "/(discover|restart|restart_all|reconnect)$|^/api/v1/doctor$"
+        # The doctor starts every enabled server; the seed surfaces' starts and refreshes too.
+        starts = "/(discover|restart|restart_all|reconnect|start|refresh-proxy-tools)$|^/api/v1/doctor$"
         # Writing client configuration is checked by hand below, in folders of the test's own: a
         # fuzzed `project` would be any folder of this machine.
         writes = "^/api/v1/mcp-install/[^/]+/(install|uninstall)$"

@@ -246,6 +246,15 @@ public actor DownstreamPool {
         }
     }
 
+    /// Lists again what every running instance of a server offers, as its `list_changed` would
+    /// make the pool do (the engine stores the catalog); returns how many instances were listed.
+    @discardableResult
+    public func rediscover(downstreamId: String) async -> Int {
+        let keys = instances.keys.filter { $0.downstreamId == downstreamId }
+        for key in keys { await refresh(key) }
+        return keys.count
+    }
+
     /// Stops the per-session instances of a session that ended.
     public func endSession(_ sessionId: String) {
         for (key, instance) in instances where key.sessionId == sessionId {

@@ -41,6 +41,8 @@ public func buildRouter(_ environment: ServerEnvironment) -> Router<APIContext> 
     MCPController(environment: environment).addRoutes(to: router)
     ClientKeyController(environment: environment).addRoutes(to: api)
     MCPProxyController(environment: environment).addRoutes(to: api)
+    OpenGatewayController(environment: environment).addRoutes(to: router)
+    ProxyEngineController(environment: environment).addRoutes(to: router)
     WebController().addRoutes(to: router)
     return router
 }
@@ -50,15 +52,16 @@ func isMCPPath(_ path: String) -> Bool {
     path == "/mcp" || path == "/rpc" || path == "/mcp/" || path == "/rpc/"
 }
 
-/// Paths served without the key: health, the API description, the web UI's static files, and the
-/// OAuth callback (the provider's redirect carries no key; the sign-in's `state` protects it).
-/// Everything under `/api/`, `/events` and `/mcp` needs it.
+/// Paths served without the key: health (`/api/v1/health`, and Open MCP Gateway's `/health`), the
+/// API description, the web UI's static files, and the OAuth callback (the provider's redirect
+/// carries no key; the sign-in's `state` protects it). Everything under `/api/`, `/events` and
+/// `/mcp` needs it, and so do the seed surfaces (`/stats`, `/servers`, `/admin`, `/tools`).
 func isPublic(_ path: String) -> Bool {
     switch path {
-    case "/api/v1/health", "/api/v1/openapi.yaml", "/swagger/swagger.yaml", "/api/v1/oauth/callback":
+    case "/api/v1/health", "/api/v1/openapi.yaml", "/swagger/swagger.yaml", "/api/v1/oauth/callback", "/health":
         return true
     default:
-        let guarded = ["/api/", "/events", "/mcp", "/rpc", "/metrics"]
+        let guarded = ["/api/", "/events", "/mcp", "/rpc", "/metrics", "/stats", "/servers", "/admin", "/tools"]
         return !guarded.contains { path == $0 || path.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
     }
 }

@@ -23,7 +23,9 @@ enum EmbeddedOpenAPI {
         - `{id}` in a path is an object's id or its name, as on the command line.
         - Errors are `{"error": "...", "code": "..."}`, with `field` naming the request field at
           fault when there is one, and `details` when there is more to say.
-        - Every route but health and this document needs the API key (`$JUNCTION_HOME/api-key`,
+        - Open MCP Gateway's and MCP Proxy Engine's APIs are served at their own paths and in their own
+          shapes (tags `open-mcp-gateway`, `proxy-engine`; docs/seed-apis.md), errors in their envelopes.
+        - Every route but health (`/api/v1/health`, `/health`) and this document needs the API key (`$JUNCTION_HOME/api-key`,
           printed by `junction serve`) as `X-API-Key`, `Authorization: Bearer` or `?apikey=`. Peers on
           the daemon's unix socket need none. The Host header must name this machine and a browser's
           Origin must be the daemon's own (DNS rebinding defence): otherwise 403, for every route.
@@ -70,6 +72,15 @@ enum EmbeddedOpenAPI {
         description: Named keys for MCP over HTTP (`junction key`).
       - name: config
         description: Configuration as one document (`junction config export|validate|apply`), at MCPProxy's paths.
+      - name: open-mcp-gateway
+        description: |
+          Open MCP Gateway's API at its own paths and in its own shapes (docs/seed-apis.md): `/health`,
+          `/stats`, `/servers`, start and stop, `/admin/reload`. Errors in its envelope.
+      - name: proxy-engine
+        description: |
+          MCP Proxy Engine's API at its own paths and in its own shapes (docs/seed-apis.md):
+          `/admin/proxy-*`, `/admin/servers`, `/tools/proxy`, `/tools/call`, `/metrics/proxy`. Errors in
+          its envelope.
 
     paths:
       /api/v1/health:
@@ -243,6 +254,11 @@ enum EmbeddedOpenAPI {
           tags: [downstreams]
           operationId: listDownstreams
           summary: Every downstream server, with its live status and tool count.
+          parameters:
+            - name: tag
+              in: query
+              description: Only servers with this tag (a key, or `key:value`).
+              schema: { type: string }
           responses:
             "200":
               description: The servers, by name.
@@ -2469,6 +2485,389 @@ enum EmbeddedOpenAPI {
             "429": { $ref: "#/components/responses/TooManyRequests" }
             5XX: { $ref: "#/components/responses/ServerError" }
 
+      /health:
+        get:
+          tags: [open-mcp-gateway]
+          operationId: getSeedHealth
+          summary: Open MCP Gateway's health check; needs no key.
+          security: []
+          responses:
+            "200":
+              description: The daemon answers.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [status]
+                    properties:
+                      status: { type: string, enum: [ok] }
+                    additionalProperties: false
+            "400": { $ref: "#/components/responses/OpenGatewayRefusal" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+
+      /stats:
+        get:
+          tags: [open-mcp-gateway]
+          operationId: getGatewayStats
+          summary: Uptime, tool calls since the daemon started, and servers running.
+          responses:
+            "200":
+              description: The figures, per server by name.
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/GatewayStats" }
+            "400": { $ref: "#/components/responses/OpenGatewayRefusal" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            5XX: { $ref: "#/components/responses/OpenGatewayRefusal" }
+
+      /servers:
+        get:
+          tags: [open-mcp-gateway]
+          operationId: listGatewayServers
+          summary: Every server in Open MCP Gateway's shape.
+          parameters:
+            - name: tag
+              in: query
+              description: Only servers with this tag (a key, or `key:value`).
+              schema: { type: string }
+          responses:
+            "200":
+              description: The servers.
+              content:
+                application/json:
+                  schema:
+                    type: array
+                    items: { $ref: "#/components/schemas/GatewayServer" }
+            "400": { $ref: "#/components/responses/OpenGatewayRefusal" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            5XX: { $ref: "#/components/responses/OpenGatewayRefusal" }
+
+      /servers/{id}:
+        parameters:
+          - $ref: "#/components/parameters/Id"
+        get:
+          tags: [open-mcp-gateway]
+          operationId: getGatewayServer
+          summary: One server with its runtime, environment and connections.
+          responses:
+            "200":
+              description: The server.
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/GatewayServerDetail" }
+            "400": { $ref: "#/components/responses/OpenGatewayRefusal" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "404": { $ref: "#/components/responses/OpenGatewayRefusal" }
+            5XX: { $ref: "#/components/responses/OpenGatewayRefusal" }
+
+      /servers/{id}/start:
+        parameters:
+          - $ref: "#/components/parameters/Id"
+        post:
+          tags: [open-mcp-gateway]
+          operationId: startGatewayServer
+          summary: Start a server (one already running is no error).
+          responses:
+            "200":
+              description: The server runs.
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/GatewayControl" }
+            "400": { $ref: "#/components/responses/OpenGatewayRefusal" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "404": { $ref: "#/components/responses/OpenGatewayRefusal" }
+            "409": { $ref: "#/components/responses/OpenGatewayRefusal" }
+            "502": { $ref: "#/components/responses/OpenGatewayRefusal" }
+            5XX: { $ref: "#/components/responses/OpenGatewayRefusal" }
+
+      /servers/{id}/stop:
+        parameters:
+          - $ref: "#/components/parameters/Id"
+        post:
+          tags: [open-mcp-gateway]
+          operationId: stopGatewayServer
+          summary: Stop every process of a server (one already stopped is no error).
+          responses:
+            "200":
+              description: The server is stopped.
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/GatewayControl" }
+            "400": { $ref: "#/components/responses/OpenGatewayRefusal" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "404": { $ref: "#/components/responses/OpenGatewayRefusal" }
+            5XX: { $ref: "#/components/responses/OpenGatewayRefusal" }
+
+      /admin/reload:
+        post:
+          tags: [open-mcp-gateway]
+          operationId: reloadGatewayCatalog
+          summary: Make sure the engine routes by the stored configuration now; say which servers came and went.
+          responses:
+            "200":
+              description: The engine follows the stored configuration.
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/GatewayReload" }
+            "400": { $ref: "#/components/responses/OpenGatewayRefusal" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            5XX: { $ref: "#/components/responses/OpenGatewayRefusal" }
+
+      /admin/proxy-status:
+        get:
+          tags: [proxy-engine]
+          operationId: getProxyStatus
+          summary: The engine's state, servers and tools.
+          responses:
+            "200":
+              description: The status.
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/ProxyStatus" }
+            "400": { $ref: "#/components/responses/ProxyEngineRefusal" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            5XX: { $ref: "#/components/responses/ProxyEngineRefusal" }
+
+      /admin/proxy-stats:
+        get:
+          tags: [proxy-engine]
+          operationId: getProxyStats
+          summary: Servers, tools, name conflicts and discoveries.
+          responses:
+            "200":
+              description: The statistics.
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/ProxyStats" }
+            "400": { $ref: "#/components/responses/ProxyEngineRefusal" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            5XX: { $ref: "#/components/responses/ProxyEngineRefusal" }
+
+      /admin/refresh-proxy-tools:
+        post:
+          tags: [proxy-engine]
+          operationId: refreshProxyTools
+          summary: Rediscover every enabled server at once (starting those not running).
+          responses:
+            "200":
+              description: Each server's outcome; `success` is true when every one succeeded.
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/ProxyRefresh" }
+            "400": { $ref: "#/components/responses/ProxyEngineRefusal" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            5XX: { $ref: "#/components/responses/ProxyEngineRefusal" }
+
+      /admin/servers:
+        get:
+          tags: [proxy-engine]
+          operationId: listProxyServers
+          summary: Every server's connection status.
+          responses:
+            "200":
+              description: The servers.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [servers]
+                    properties:
+                      servers:
+                        type: array
+                        items: { $ref: "#/components/schemas/ProxyServer" }
+                    additionalProperties: false
+            "400": { $ref: "#/components/responses/ProxyEngineRefusal" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            5XX: { $ref: "#/components/responses/ProxyEngineRefusal" }
+
+      /admin/servers/{name}:
+        parameters:
+          - name: name
+            in: path
+            required: true
+            description: The server's name (or id).
+            schema: { type: string, minLength: 1 }
+        get:
+          tags: [proxy-engine]
+          operationId: getProxyServer
+          summary: One server with what it said at initialize, its tools and its call statistics.
+          responses:
+            "200":
+              description: The server.
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/ProxyServerDetail" }
+            "400": { $ref: "#/components/responses/ProxyEngineRefusal" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "404": { $ref: "#/components/responses/ProxyEngineRefusal" }
+            5XX: { $ref: "#/components/responses/ProxyEngineRefusal" }
+
+      /tools/proxy:
+        get:
+          tags: [proxy-engine]
+          operationId: listProxyTools
+          summary: Every tool of the stored catalog, as clients name it.
+          parameters:
+            - name: server
+              in: query
+              description: Only this server's tools (its name or id).
+              schema: { type: string }
+            - name: prefix
+              in: query
+              description: Only tools whose name (or name on their server) starts with this.
+              schema: { type: string }
+            - name: enabled
+              in: query
+              description: Only tools whose server may (true) or may not (false) serve calls.
+              schema: { $ref: "#/components/schemas/QueryBool" }
+          responses:
+            "200":
+              description: The tools.
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/ProxyToolList" }
+            "400": { $ref: "#/components/responses/ProxyEngineRefusal" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            5XX: { $ref: "#/components/responses/ProxyEngineRefusal" }
+
+      /tools/proxy/{tool_name}:
+        parameters:
+          - name: tool_name
+            in: path
+            required: true
+            description: The tool's client-visible name (`ns__tool`).
+            schema: { type: string, minLength: 1 }
+        get:
+          tags: [proxy-engine]
+          operationId: getProxyTool
+          summary: One tool with its calls since the daemon started and its parameters.
+          responses:
+            "200":
+              description: The tool.
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/ProxyTool" }
+            "400": { $ref: "#/components/responses/ProxyEngineRefusal" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "404": { $ref: "#/components/responses/ProxyEngineRefusal" }
+            5XX: { $ref: "#/components/responses/ProxyEngineRefusal" }
+
+      /tools/call:
+        post:
+          tags: [proxy-engine]
+          operationId: callProxyTool
+          summary: Call a tool as an MCP client would (routed, approval-gated, cached, audited).
+          description: |
+            The call goes through a session of the engine of its own: its workspace's rules decide it
+            (`workspace`, `?workspace=` or `X-Junction-Workspace`; none routes as outside every
+            workspace). A denied call is a 403 (`POLICY_DENIED`). A call parked for approval waits
+            `timeout` seconds (30 by default) for a decision; then the answer is 202 with the approval's
+            id, and the call goes on (approve it with `POST /api/v1/approvals/{id}/resolve`; its
+            outcome is audited). A tool's own error is a 200 with `success: false`.
+          parameters:
+            - name: timeout
+              in: query
+              description: Seconds to wait for an approval (when the body has no `timeout`).
+              schema: { type: number, minimum: 0, maximum: 3600 }
+            - $ref: "#/components/parameters/McpWorkspace"
+            - $ref: "#/components/parameters/McpWorkspaceHeader"
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: { $ref: "#/components/schemas/ProxyCallRequest" }
+          responses:
+            "200":
+              description: The tool answered.
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/ProxyCallAnswer" }
+            "202":
+              description: The call waits for approval longer than `timeout`.
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/ProxyCallPending" }
+            "400": { $ref: "#/components/responses/ProxyEngineRefusal" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/ProxyEngineRefusal" }
+            "404": { $ref: "#/components/responses/ProxyEngineRefusal" }
+            "408": { $ref: "#/components/responses/ProxyEngineRefusal" }
+            "413": { $ref: "#/components/responses/ProxyEngineRefusal" }
+            "415": { $ref: "#/components/responses/ProxyEngineRefusal" }
+            "502": { $ref: "#/components/responses/ProxyEngineRefusal" }
+            "503": { $ref: "#/components/responses/ProxyEngineRefusal" }
+            5XX: { $ref: "#/components/responses/ProxyEngineRefusal" }
+
+      /admin/proxy-config:
+        get:
+          tags: [proxy-engine]
+          operationId: getProxyConfig
+          summary: The stored servers in the seed's `mcpServers` form, and global settings.
+          responses:
+            "200":
+              description: The configuration.
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/ProxyConfig" }
+            "400": { $ref: "#/components/responses/ProxyEngineRefusal" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            5XX: { $ref: "#/components/responses/ProxyEngineRefusal" }
+
+      /admin/validate-proxy-config:
+        post:
+          tags: [proxy-engine]
+          operationId: validateProxyConfig
+          summary: Check a configuration in the seed's form without applying it.
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  description: '`{"version": "1.0", "mcpServers": {"name": {"type": "stdio", "command": "…"}}}`'
+          responses:
+            "200":
+              description: What is wrong with it (`valid` false) or only worth a warning.
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/ProxyValidation" }
+            "400": { $ref: "#/components/responses/ProxyEngineRefusal" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "413": { $ref: "#/components/responses/ProxyEngineRefusal" }
+            "415": { $ref: "#/components/responses/ProxyEngineRefusal" }
+            5XX: { $ref: "#/components/responses/ProxyEngineRefusal" }
+
+      /metrics/proxy:
+        get:
+          tags: [proxy-engine]
+          operationId: getProxyMetrics
+          summary: Engine, call and per-server figures since the daemon started, as JSON.
+          responses:
+            "200":
+              description: The figures.
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/ProxyMetrics" }
+            "400": { $ref: "#/components/responses/ProxyEngineRefusal" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            5XX: { $ref: "#/components/responses/ProxyEngineRefusal" }
+
       /api/v1/client-keys:
         get:
           tags: [client-keys]
@@ -2755,6 +3154,31 @@ enum EmbeddedOpenAPI {
                             error: { type: [string, "null"] }
                       succeeded: { type: integer, minimum: 0 }
                       failed: { type: integer, minimum: 0 }
+        OpenGatewayRefusal:
+          description: |
+            A refusal on Open MCP Gateway's paths, in its envelope (`{"error": "Not Found", "message":
+            "Server 'x' not found", "code": "server_not_found"}`): no such server (404), one disabled or
+            quarantined (409), a start that failed (502). The access checks (key, Host, Origin) answer in
+            the API's own shape.
+          content:
+            application/json:
+              schema:
+                oneOf:
+                  - { $ref: "#/components/schemas/Error" }
+                  - { $ref: "#/components/schemas/OpenGatewayError" }
+        ProxyEngineRefusal:
+          description: |
+            A refusal on MCP Proxy Engine's paths, in its envelope (`{"error": {"type": "ProxyError",
+            "code": "SERVER_NOT_FOUND", …}}`): `SERVER_NOT_FOUND`, `TOOL_NOT_FOUND`,
+            `WORKSPACE_NOT_FOUND` (404), `INVALID_PARAMETERS`, `CONFIGURATION_ERROR` (400),
+            `POLICY_DENIED` (403), `TIMEOUT_ERROR` (408), `PROXY_ERROR` (502), `SERVER_UNAVAILABLE`
+            (503). The access checks (key, Host, Origin) answer in the API's own shape.
+          content:
+            application/json:
+              schema:
+                oneOf:
+                  - { $ref: "#/components/schemas/Error" }
+                  - { $ref: "#/components/schemas/ProxyEngineError" }
         McpBadRequest:
           description: |
             Not an acceptable MCP message: malformed JSON (`-32700`), not a JSON-RPC message or a batch
@@ -4979,6 +5403,446 @@ enum EmbeddedOpenAPI {
             pkce_s256: { type: boolean }
             scopes_supported: { type: array, items: { type: string } }
             detail: { type: string }
+          additionalProperties: false
+
+        OpenGatewayError:
+          type: object
+          description: Open MCP Gateway's error envelope.
+          required: [error, message, code]
+          properties:
+            error: { type: string, description: "The status's reason phrase (`Not Found`)." }
+            message: { type: string, description: What was wrong and what to do. }
+            code: { type: string, description: "Junction's machine-readable code (`server_not_found`)." }
+            field: { type: string, description: The request field at fault. }
+          additionalProperties: false
+        ProxyEngineError:
+          type: object
+          description: MCP Proxy Engine's error envelope.
+          required: [error]
+          properties:
+            error:
+              type: object
+              required: [type, code, message, details, timestamp]
+              properties:
+                type: { type: string, enum: [ProxyError] }
+                code: { type: string }
+                message: { type: string }
+                details:
+                  type: object
+                  description: "`junction_code` (Junction's own code), `field` when a request field is at fault."
+                timestamp: { $ref: "#/components/schemas/Timestamp" }
+              additionalProperties: false
+          additionalProperties: false
+        NullableTimestamp:
+          type: [string, "null"]
+          format: date-time
+        GatewayServerState:
+          type: string
+          enum: [running, starting, stopped, error]
+          description: "`error`: waiting out a backoff after a crash or a failed start."
+        GatewayServerStats:
+          type: object
+          required: [status, request_count, uptime_seconds, last_activity]
+          properties:
+            status: { $ref: "#/components/schemas/GatewayServerState" }
+            request_count: { type: integer, minimum: 0, description: Tool calls it served since the daemon started. }
+            uptime_seconds: { type: [integer, "null"], minimum: 0 }
+            last_activity: { $ref: "#/components/schemas/NullableTimestamp" }
+          additionalProperties: false
+        GatewayStats:
+          type: object
+          required: [uptime_seconds, total_requests, active_servers, total_servers, last_reload, servers]
+          properties:
+            uptime_seconds: { type: integer, minimum: 0 }
+            total_requests: { type: integer, minimum: 0, description: Tool calls completed since the daemon started. }
+            active_servers: { type: integer, minimum: 0 }
+            total_servers: { type: integer, minimum: 0 }
+            last_reload:
+              $ref: "#/components/schemas/Timestamp"
+              description: When the engine last picked up a configuration change (else when the daemon started).
+            servers:
+              type: object
+              additionalProperties: { $ref: "#/components/schemas/GatewayServerStats" }
+          additionalProperties: false
+        GatewayRuntimeType:
+          type: string
+          enum: [local-process, remote-http, remote-sse]
+        GatewayServer:
+          type: object
+          required:
+            [id, display_name, description, status, enabled, tags, runtime_type, started_at, last_activity, request_count,
+             uptime_seconds]
+          properties:
+            id: { type: string, description: The server's name. }
+            display_name: { type: string }
+            description: { type: [string, "null"] }
+            status: { $ref: "#/components/schemas/GatewayServerState" }
+            enabled: { type: boolean }
+            tags:
+              type: array
+              items: { type: string }
+              description: "The tags in list form: `key` for an empty value, else `key:value`."
+            runtime_type: { $ref: "#/components/schemas/GatewayRuntimeType" }
+            started_at: { $ref: "#/components/schemas/NullableTimestamp" }
+            last_activity: { $ref: "#/components/schemas/NullableTimestamp" }
+            request_count: { type: integer, minimum: 0 }
+            uptime_seconds: { type: [integer, "null"], minimum: 0 }
+          additionalProperties: false
+        GatewayServerDetail:
+          type: object
+          required:
+            [id, display_name, description, status, enabled, tags, runtime_type, started_at, last_activity, request_count,
+             uptime_seconds, runtime, env, connection_count]
+          properties:
+            id: { type: string, description: The server's name. }
+            display_name: { type: string }
+            description: { type: [string, "null"] }
+            status: { $ref: "#/components/schemas/GatewayServerState" }
+            enabled: { type: boolean }
+            tags:
+              type: array
+              items: { type: string }
+              description: "The tags in list form: `key` for an empty value, else `key:value`."
+            runtime_type: { $ref: "#/components/schemas/GatewayRuntimeType" }
+            started_at: { $ref: "#/components/schemas/NullableTimestamp" }
+            last_activity: { $ref: "#/components/schemas/NullableTimestamp" }
+            request_count: { type: integer, minimum: 0 }
+            uptime_seconds: { type: [integer, "null"], minimum: 0 }
+            runtime:
+              type: object
+              required: [type, command, args, url]
+              properties:
+                type: { $ref: "#/components/schemas/GatewayRuntimeType" }
+                command: { type: [string, "null"] }
+                args: { type: array, items: { type: string } }
+                url: { type: [string, "null"] }
+              additionalProperties: false
+            env: { $ref: "#/components/schemas/StringMap" }
+            connection_count: { type: integer, minimum: 0, description: Processes of it running. }
+          additionalProperties: false
+        GatewayControl:
+          type: object
+          required: [id, status, message]
+          properties:
+            id: { type: string }
+            status: { type: string, enum: [running, stopped] }
+            message: { type: string }
+          additionalProperties: false
+        GatewayReload:
+          type: object
+          required: [status, message, servers_loaded, servers_added, servers_removed, added, removed, generation]
+          properties:
+            status: { type: string, enum: [ok] }
+            message: { type: string }
+            servers_loaded: { type: integer, minimum: 0 }
+            servers_added: { type: integer, minimum: 0 }
+            servers_removed: { type: integer, minimum: 0 }
+            added: { type: array, items: { type: string } }
+            removed: { type: array, items: { type: string } }
+            generation: { type: integer, minimum: 0, description: The configuration generation now in force. }
+          additionalProperties: false
+        ProxyStatus:
+          type: object
+          required: [status, initialized, servers_configured, servers_connected, tools_discovered, uptime_seconds]
+          properties:
+            status: { type: string, enum: [running, stopped, initializing] }
+            initialized: { type: boolean }
+            servers_configured: { type: integer, minimum: 0 }
+            servers_connected: { type: integer, minimum: 0 }
+            tools_discovered: { type: integer, minimum: 0 }
+            uptime_seconds: { type: number, minimum: 0 }
+          additionalProperties: false
+        ProxyStats:
+          type: object
+          required:
+            [servers_configured, servers_connected, tools_discovered, proxy_functions_generated, tools_registered,
+             conflicts_detected, uptime_seconds, last_discovery, generation_stats]
+          properties:
+            servers_configured: { type: integer, minimum: 0 }
+            servers_connected: { type: integer, minimum: 0 }
+            tools_discovered: { type: integer, minimum: 0 }
+            proxy_functions_generated: { type: integer, minimum: 0 }
+            tools_registered: { type: integer, minimum: 0 }
+            conflicts_detected: { type: integer, minimum: 0 }
+            uptime_seconds: { type: number, minimum: 0 }
+            last_discovery: { type: [number, "null"], description: Unix time of the last discovery seen. }
+            generation_stats:
+              type: object
+              required: [total_functions, functions_by_server, servers_represented, oldest_function, newest_function]
+              properties:
+                total_functions: { type: integer, minimum: 0 }
+                functions_by_server: { type: object, additionalProperties: { type: integer, minimum: 0 } }
+                servers_represented: { type: integer, minimum: 0 }
+                oldest_function: { type: [number, "null"] }
+                newest_function: { type: [number, "null"] }
+              additionalProperties: false
+          additionalProperties: false
+        ProxyRefresh:
+          type: object
+          required: [success, tools_discovered, tools_registered, servers_refreshed, refresh_time, servers]
+          properties:
+            success: { type: boolean }
+            tools_discovered: { type: integer, minimum: 0 }
+            tools_registered: { type: integer, minimum: 0 }
+            servers_refreshed: { type: integer, minimum: 0 }
+            refresh_time: { type: number, minimum: 0, description: Seconds. }
+            servers:
+              type: array
+              items:
+                type: object
+                required: [name, success, tools_discovered, duration_ms, error]
+                properties:
+                  name: { type: string }
+                  success: { type: boolean }
+                  tools_discovered: { type: integer, minimum: 0 }
+                  duration_ms: { type: number, minimum: 0 }
+                  error: { type: [string, "null"] }
+                additionalProperties: false
+          additionalProperties: false
+        ProxyServer:
+          type: object
+          required:
+            [name, enabled, connected, type, url, command, tools_count, last_health_check, connection_status, error_count,
+             last_error]
+          properties:
+            name: { type: string }
+            enabled: { type: boolean }
+            connected: { type: boolean }
+            type: { type: string, enum: [stdio, streamable-http, sse] }
+            url: { type: [string, "null"] }
+            command: { type: [string, "null"] }
+            tools_count: { type: integer, minimum: 0 }
+            last_health_check:
+              $ref: "#/components/schemas/NullableTimestamp"
+              description: The last time the server answered (a call, a start, a discovery) since the daemon started.
+            connection_status: { type: string, enum: [healthy, connecting, failed, disconnected, disabled] }
+            error_count: { type: integer, minimum: 0, description: Failed calls, crashes and failed starts. }
+            last_error: { type: [string, "null"] }
+          additionalProperties: false
+        ProxyServerDetail:
+          type: object
+          required:
+            [name, enabled, connected, type, url, command, tools_count, last_health_check, connection_status, error_count,
+             last_error, server_info, tools, connection_details, statistics]
+          properties:
+            name: { type: string }
+            enabled: { type: boolean }
+            connected: { type: boolean }
+            type: { type: string, enum: [stdio, streamable-http, sse] }
+            url: { type: [string, "null"] }
+            command: { type: [string, "null"] }
+            tools_count: { type: integer, minimum: 0 }
+            last_health_check:
+              $ref: "#/components/schemas/NullableTimestamp"
+              description: The last time the server answered (a call, a start, a discovery) since the daemon started.
+            connection_status: { type: string, enum: [healthy, connecting, failed, disconnected, disabled] }
+            error_count: { type: integer, minimum: 0, description: Failed calls, crashes and failed starts. }
+            last_error: { type: [string, "null"] }
+            server_info:
+              type: [object, "null"]
+              description: What a running process said of itself at initialize; null while none runs.
+              required: [name, version, protocol_version]
+              properties:
+                name: { type: [string, "null"] }
+                version: { type: [string, "null"] }
+                protocol_version: { type: [string, "null"] }
+              additionalProperties: false
+            tools:
+              type: array
+              items:
+                type: object
+                required: [name, description, proxy_name, original_name]
+                properties:
+                  name: { type: string }
+                  description: { type: [string, "null"] }
+                  proxy_name: { type: string }
+                  original_name: { type: string }
+                additionalProperties: false
+            connection_details:
+              type: object
+              required: [connected_at, last_health_check, health_status, response_time_ms]
+              properties:
+                connected_at: { $ref: "#/components/schemas/NullableTimestamp" }
+                last_health_check: { $ref: "#/components/schemas/NullableTimestamp" }
+                health_status: { type: string, enum: [healthy, unhealthy, unknown] }
+                response_time_ms: { type: [number, "null"], description: Mean latency of its calls. }
+              additionalProperties: false
+            statistics:
+              type: object
+              required: [total_calls, successful_calls, failed_calls, average_response_time_ms, last_call]
+              properties:
+                total_calls: { type: integer, minimum: 0 }
+                successful_calls: { type: integer, minimum: 0 }
+                failed_calls: { type: integer, minimum: 0 }
+                average_response_time_ms: { type: [number, "null"] }
+                last_call: { $ref: "#/components/schemas/NullableTimestamp" }
+              additionalProperties: false
+          additionalProperties: false
+        ProxyTool:
+          type: object
+          required: [name, description, server_name, original_name, enabled, proxy_metadata, schema]
+          properties:
+            name: { type: string, description: "The client-visible name (`ns__tool`)." }
+            description: { type: [string, "null"] }
+            server_name: { type: string }
+            original_name: { type: string, description: The tool's name on its server. }
+            enabled: { type: boolean, description: Its server may serve calls (enabled, not quarantined). }
+            proxy_metadata:
+              type: object
+              required: [created_at, server_type, proxy_version]
+              properties:
+                created_at: { type: number, description: Unix time the tool was first discovered. }
+                server_type: { type: string, enum: [stdio, streamable-http, sse] }
+                proxy_version: { type: string }
+                last_called: { type: [number, "null"], description: "Unix time (one tool's details only)." }
+                call_count: { type: integer, minimum: 0, description: Calls since the daemon started (one tool's details only). }
+              additionalProperties: false
+            schema: { description: "The tool's input schema (null when it has none)." }
+            parameter_info:
+              type: object
+              description: "One tool's details only: each parameter's type (`str`, `int`, …), `required`, and `description`, `default`, `choices` when given."
+              additionalProperties: { type: object }
+          additionalProperties: false
+        ProxyToolList:
+          type: object
+          required: [tools, total_count, servers_represented]
+          properties:
+            tools: { type: array, items: { $ref: "#/components/schemas/ProxyTool" } }
+            total_count: { type: integer, minimum: 0 }
+            servers_represented: { type: integer, minimum: 0 }
+          additionalProperties: false
+        ProxyCallRequest:
+          type: object
+          required: [name]
+          properties:
+            name: { type: string, description: "The tool's client-visible name (`ns__tool`)." }
+            arguments: { type: [object, "null"] }
+            timeout: { type: number, minimum: 0, maximum: 3600, description: Seconds to wait for an approval (30). }
+            workspace: { type: string, description: The workspace whose rules decide the call. }
+        ProxyCallMetadata:
+          type: object
+          required: [tool_name, server_name, execution_time_ms, cache_hit, approval_id, proxy_metadata]
+          properties:
+            tool_name: { type: string }
+            server_name: { type: string }
+            execution_time_ms: { type: number, minimum: 0 }
+            cache_hit: { type: boolean }
+            approval_id: { type: [string, "null"] }
+            proxy_metadata:
+              type: object
+              required: [proxy_version, server_type, original_tool]
+              properties:
+                proxy_version: { type: string }
+                server_type: { type: string, enum: [stdio, streamable-http, sse] }
+                original_tool: { type: string }
+              additionalProperties: false
+          additionalProperties: false
+        ProxyCallAnswer:
+          type: object
+          required: [success, result, metadata]
+          properties:
+            success: { type: boolean, description: "False when the tool answered with `isError` (or the call was not approved)." }
+            result: { description: "The MCP tool result as the server gave it (`content`, `structuredContent`, `isError`)." }
+            metadata: { $ref: "#/components/schemas/ProxyCallMetadata" }
+          additionalProperties: false
+        ProxyCallPending:
+          type: object
+          required: [success, status, approval_id, message, metadata]
+          properties:
+            success: { type: boolean, enum: [false] }
+            status: { type: string, enum: [pending_approval] }
+            approval_id: { type: string }
+            message: { type: string }
+            metadata: { $ref: "#/components/schemas/ProxyCallMetadata" }
+          additionalProperties: false
+        ProxyConfig:
+          type: object
+          required: [version, mcpServers, global_settings]
+          properties:
+            version: { type: string }
+            mcpServers:
+              type: object
+              additionalProperties:
+                type: object
+                required: [enabled, quarantined, description, type, command, args, url, tags, settings]
+                properties:
+                  enabled: { type: boolean }
+                  quarantined: { type: boolean }
+                  description: { type: [string, "null"] }
+                  type: { type: string, enum: [stdio, streamable-http, sse] }
+                  command: { type: [string, "null"] }
+                  args: { type: array, items: { type: string } }
+                  url: { type: [string, "null"] }
+                  tags: { type: array, items: { type: string } }
+                  settings:
+                    type: object
+                    required: [timeout, idle_timeout, tool_prefix, instance_mode]
+                    properties:
+                      timeout: { type: integer }
+                      idle_timeout: { type: integer }
+                      tool_prefix: { type: string }
+                      instance_mode: { type: string }
+                    additionalProperties: false
+                additionalProperties: false
+            global_settings:
+              type: object
+              required: [max_concurrent_calls, approval_timeout_sec, startup_timeout_sec, enable_timeline_logging]
+              properties:
+                max_concurrent_calls: { type: [integer, "null"] }
+                approval_timeout_sec: { type: [integer, "null"] }
+                startup_timeout_sec: { type: [integer, "null"] }
+                enable_timeline_logging: { type: boolean }
+              additionalProperties: false
+          additionalProperties: false
+        ProxyValidation:
+          type: object
+          required: [valid, errors, warnings, servers_validated]
+          properties:
+            valid: { type: boolean }
+            errors: { type: array, items: { type: string } }
+            warnings: { type: array, items: { type: string } }
+            servers_validated: { type: integer, minimum: 0 }
+          additionalProperties: false
+        ProxyMetrics:
+          type: object
+          required: [engine_metrics, call_metrics, server_metrics]
+          properties:
+            engine_metrics:
+              type: object
+              required:
+                [uptime_seconds, tools_discovered, tools_registered, servers_connected, discovery_cycles,
+                 last_discovery_duration_ms]
+              properties:
+                uptime_seconds: { type: number, minimum: 0 }
+                tools_discovered: { type: integer, minimum: 0 }
+                tools_registered: { type: integer, minimum: 0 }
+                servers_connected: { type: integer, minimum: 0 }
+                discovery_cycles: { type: integer, minimum: 0 }
+                last_discovery_duration_ms: { type: [number, "null"], description: "The last `POST /admin/refresh-proxy-tools`." }
+              additionalProperties: false
+            call_metrics:
+              type: object
+              required:
+                [total_calls, successful_calls, failed_calls, average_response_time_ms, calls_per_minute, error_rate_percent]
+              properties:
+                total_calls: { type: integer, minimum: 0 }
+                successful_calls: { type: integer, minimum: 0 }
+                failed_calls: { type: integer, minimum: 0 }
+                average_response_time_ms: { type: [number, "null"] }
+                calls_per_minute: { type: number, minimum: 0 }
+                error_rate_percent: { type: number, minimum: 0 }
+              additionalProperties: false
+            server_metrics:
+              type: object
+              additionalProperties:
+                type: object
+                required: [calls, success_rate, avg_response_time_ms, last_error]
+                properties:
+                  calls: { type: integer, minimum: 0 }
+                  success_rate: { type: [number, "null"] }
+                  avg_response_time_ms: { type: [number, "null"] }
+                  last_error: { $ref: "#/components/schemas/NullableTimestamp" }
+                additionalProperties: false
           additionalProperties: false
 
     """#

@@ -133,7 +133,7 @@ extension DownstreamController {
     /// The auth scope to start the server with: `?auth_scope=` (id or name, one of this server's
     /// scopes); else that of a shared process already running; else the one routing gives the
     /// server's namespace outside any workspace; else the server's only scope, if it has one.
-    private func discoveryScope(of downstream: Downstream, request: Request) async throws -> String? {
+    func discoveryScope(of downstream: Downstream, request: Request) async throws -> String? {
         let scopes = try AuthScopeRepository(environment.database, box: nil).list(downstreamId: downstream.id)
         if let wanted = request.uri.queryParameters["auth_scope"].map(String.init) {
             guard let scope = scopes.first(where: { $0.id == wanted || $0.name == wanted }) else {

@@ -123,10 +123,12 @@ struct DownstreamController {
         addControlRoutes(to: downstreams)
     }
 
+    /// `GET /downstreams[?tag=]`: every server, or those with the tag (a key, or `key:value`).
     @Sendable func list(_ request: Request, context: APIContext) async throws -> [Item] {
         let counts = try catalog.counts(of: .tool)
+        let tag = request.uri.queryParameters["tag"].map(String.init)
         var items: [Item] = []
-        for downstream in try repository.list() {
+        for downstream in try repository.list() where tag.map(downstream.hasTag) ?? true {
             items.append(
                 Item(
                     downstream: downstream, status: await pool.status(of: downstream),

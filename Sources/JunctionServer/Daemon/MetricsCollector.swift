@@ -27,6 +27,8 @@ public final class MetricsCollector: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Per-server and per-tool activity for the seed surfaces, fed from the same feed.
+    public let activity = ServerActivity()
 
     public init() {}
 
@@ -38,6 +40,7 @@ public final class MetricsCollector: Sendable {
     }
 
     func record(_ event: Event) {
+        activity.record(event)
         switch event.type {
         case EventType.toolCallCompleted:
             // The engine's own record, read as published: no JSON either way.
