@@ -370,14 +370,6 @@ public struct SettingsRepository: Sendable {
         return Int(decoded?.integerValue ?? fallback?.integerValue ?? 0)
     }
 
-    /// A boolean setting's effective value (false when it is not a boolean).
-    public func bool(_ key: String) throws(StoreError) -> Bool {
-        let value = try get(key)
-        let decoded = try? JSONDecoder().decode(JSONValue.self, from: Data(value.json.utf8))
-        if case .bool(let flag)? = decoded { return flag }
-        return false
-    }
-
     /// A string setting's effective value ("" when it is not a string).
     public func string(_ key: String) throws(StoreError) -> String {
         let value = try get(key)
