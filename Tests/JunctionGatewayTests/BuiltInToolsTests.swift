@@ -61,6 +61,21 @@ struct BuiltInToolsTests {
         }
     }
 
+    @Test("turning slim mode on tells a listing client its tools changed")
+    func slimToggleNotifies() async throws {
+        try await withGateway { gateway in
+            let client = gateway.client()
+            try await client.initialize()
+            #expect(names(try await client.request("tools/list", id: "1")).contains("fake__echo"))
+            let mark = client.transcript.count
+            try SettingsRepository(gateway.database).set("slim_tools", json: "true")
+            _ = try await client.transcript.first("tools/list_changed", since: mark) {
+                $0.method == "notifications/tools/list_changed"
+            }
+            #expect(names(try await client.request("tools/list", id: "2")) == BuiltInTools.names)
+        }
+    }
+
     @Test("slim mode follows the innermost workspace that says, then the setting")
     func slimPerWorkspace() async throws {
         try await withGateway { gateway in
