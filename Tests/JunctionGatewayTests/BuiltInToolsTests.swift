@@ -1,6 +1,7 @@
 import Foundation
 import JunctionCore
 import JunctionStore
+import Synchronization
 import Testing
 
 @testable import JunctionGateway
@@ -60,6 +61,21 @@ struct BuiltInToolsTests {
         }
     }
 
+    @Test("turning slim mode on tells a listing client its tools changed")
+    func slimToggleNotifies() async throws {
+        try await withGateway { gateway in
+            let client = gateway.client()
+            try await client.initialize()
+            #expect(names(try await client.request("tools/list", id: "1")).contains("fake__echo"))
+            let mark = client.transcript.count
+            try SettingsRepository(gateway.database).set("slim_tools", json: "true")
+            _ = try await client.transcript.first("tools/list_changed", since: mark) {
+                $0.method == "notifications/tools/list_changed"
+            }
+            #expect(names(try await client.request("tools/list", id: "2")) == BuiltInTools.names)
+        }
+    }
+
     @Test("slim mode follows the innermost workspace that says, then the setting")
     func slimPerWorkspace() async throws {
         try await withGateway { gateway in
@@ -81,6 +97,32 @@ struct BuiltInToolsTests {
             try await full.initialize()
             let listed = names(try await full.request("tools/list", id: "1"))
             #expect(listed.contains("fake__echo") && !listed.contains(BuiltInTools.callTool))
+        }
+    }
+}
+
+@Suite("Tool catalog TTL")
+struct ToolCatalogTTLTests {
+    @Test("with tools_cache_ttl_sec, a listing finding an older catalog has the server list its tools again")
+    func catalogTTL() async throws {
+        try await withGateway { gateway in
+            let client = gateway.client()
+            try await client.initialize()
+            _ = try await client.request("tools/list", id: "1")
+            try await waitUntil("the fake is discovered") { await gateway.fakeLogCount("request tools/list") >= 1 }
+            let before = await gateway.fakeLogCount("request tools/list")
+            try SettingsRepository(gateway.database).set("tools_cache_ttl_sec", json: "1")
+            try await waitUntil("the engine reads the setting") { gateway.engine.presentation.catalogTTLSec == 1 }
+            // Each listing past the TTL asks for a re-listing; one is enough.
+            let ticks = Mutex(1)
+            try await waitUntil("the server lists its tools again") {
+                let id = ticks.withLock { tick -> Int in
+                    tick += 1
+                    return tick
+                }
+                _ = try? await client.request("tools/list", id: String(id))
+                return await gateway.fakeLogCount("request tools/list") > before
+            }
         }
     }
 }

@@ -60,6 +60,27 @@ struct ToolsControllerTests {
         }
     }
 
+    @Test("a workspace's slim_tools is set, cleared (null) and checked over REST")
+    func workspaceSlimTools() async throws {
+        let harness = try APIHarness()
+        let root = harness.directory.file("slim")
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        try await harness.test { client in
+            let created = try await client.post(
+                "/api/v1/workspaces", #"{"name": "slim", "root_path": "\#(root)", "slim_tools": true}"#)
+            #expect(created.status == .created)
+            #expect(try created.json()["slim_tools"] as? Bool == true)
+            let kept = try await client.put("/api/v1/workspaces/slim", #"{"default_policy": "deny"}"#)
+            #expect(try kept.json()["slim_tools"] as? Bool == true)
+            let cleared = try await client.put("/api/v1/workspaces/slim", #"{"slim_tools": null}"#)
+            #expect(cleared.status == .ok)
+            #expect(try cleared.json()["slim_tools"] == nil)
+            #expect(try WorkspaceRepository(harness.database).get("slim").slimTools == nil)
+            let refused = try await client.put("/api/v1/workspaces/slim", #"{"slim_tools": "yes"}"#)
+            #expect(refused.status == .badRequest)
+        }
+    }
+
     @Test("settings list the built-in tools' default descriptions")
     func builtInDescriptions() async throws {
         let harness = try APIHarness()

@@ -164,10 +164,11 @@ async def test_deny_rule_hides_and_refuses_in_its_workspace_only(home: Home) -> 
     async with gateway(home, cwd=ws(home, "A")) as s:
         names = await tool_names(s)
         assert not [n for n in names if n.startswith("fixture__")], names
-        # Refused as a tool result with isError, so the model reads why.
+        # Refused as a tool result with isError, not a JSON-RPC error, so the model reads why.
         denied = await s.call_tool("fixture__echo", {"text": "no"})
-        assert denied.is_error, denied
-        message = text_of(denied)
+        assert denied.is_error, dump(denied)
+        message = " ".join(getattr(c, "text", "") for c in denied.content)
+        assert message.startswith("Junction denied fixture__echo"), message
         assert message.startswith("Junction denied fixture__echo"), message
         assert "a-no-fixture" in message or rule["id"] in message, f"the error should name the rule: {message}"
 

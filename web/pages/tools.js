@@ -78,7 +78,7 @@ export async function render(view) {
               h("td", {}, h("code", {}, tool.name)),
               h("td", {}, tool.server || tool.server_id),
               withDecision ? h("td", { "data-decision": tool.decision || "" }, DECISION_TEXT[tool.decision] || "—") : null,
-              h("td", {}, tool.title || (tool.description || "").split("\n")[0]))))),
+              h("td", {}, [tool.title, (tool.description || "").split("\n")[0]].filter(Boolean).join(" — ")))))),
       ),
     );
   }

@@ -46,7 +46,9 @@ extension GatewaySession {
     func listedToolsNow() async -> [RawJSON] {
         await awaitRoots()
         let overrides = engine.presentation.descriptionOverrides
-        switch toolListing() {
+        let listing = toolListing()
+        state.withLock { $0.listing = listing }
+        switch listing {
         case .builtInsOnly:
             return BuiltInTools.listed(overrides: overrides)
         case .toolsAndBuiltIns:

@@ -60,6 +60,8 @@ public final class GatewaySession: Sendable {
         var lastToolNames: [String]?
         /// The tools of the latest `tools/list` without a cursor, which later pages continue.
         var listedTools: [RawJSON]?
+        /// What the latest `tools/list` showed: every tool, or the built-in tools (slim mode).
+        var listing: ToolListing?
         var closed = false
         /// Set when the engine shuts down: requests are answered with an error saying so.
         var shutdownReason: String?
@@ -719,6 +721,13 @@ public final class GatewaySession: Sendable {
 
     /// Tells the client its tools changed when the visible set is not what it last listed.
     func notifyIfVisibleSetChanged() async {
+        // Slim mode turned on or off (a setting, a workspace): what the client listed is wrong.
+        let listing = toolListing()
+        if state.withLock({ state in (state.listing.map { $0 != listing } ?? false) && !state.closed }) {
+            state.withLock { $0.listing = nil }
+            emit("notifications/tools/list_changed", params: nil, kind: .tools)
+            return
+        }
         let (before, interested) = state.withLock { state in
             (state.lastToolNames, !state.closed && (state.lastToolNames != nil || !state.subscriptions.isEmpty))
         }
