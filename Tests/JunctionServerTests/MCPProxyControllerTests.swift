@@ -37,6 +37,7 @@ struct MCPProxyControllerTests {
 
             var fake = try Self.server(try await client.get("/api/v1/servers"), "fake")
             #expect(fake["protocol"] as? String == "stdio")
+            #expect(fake["url"] is NSNull && fake["last_error"] is NSNull, "absent values are null, not left out")
             #expect(fake["connected"] as? Bool == false)
             #expect((fake["health"] as? [String: Any])?["level"] as? String == "healthy")
 

@@ -67,7 +67,7 @@ def stop(daemon: subprocess.Popen[str]) -> None:
 async def test_the_seed_requests_answer_with_every_documented_field(home: Home) -> None:
     home.add_time()
     home.add_scope("fixture-token", "fixture", FIXTURE_TOKEN="never-shown")
-    home.add_route("--tool", "fixture__add", "--policy", "deny", "--name", "no-add")
+    home.add_route("--global", "--tool", "fixture__add", "--policy", "deny", "--name", "no-add")
     daemon = serve(home)
     try:
         started = datetime.now(timezone.utc) - timedelta(seconds=1)
@@ -76,8 +76,8 @@ async def test_the_seed_requests_answer_with_every_documented_field(home: Home) 
             assert "denied" in await call_error(session, "fixture__add", {"a": 1, "b": 2})
             assert not (await session.call_tool("time__get_current_time", {"timezone": "UTC"})).is_error
 
-            # GET /api/v1/sessions: the live session, through the daemon's socket, once its three
-            # calls are audited (the daemon writes audit records in batches).
+            # GET /api/v1/sessions: the live `junction stdio` session, once its three calls are
+            # audited (the daemon writes audit records in batches).
             def live_session() -> Any:
                 sessions = ok(home, "GET", "/api/v1/sessions")
                 assert sessions["total"] == len(sessions["sessions"]) >= 1
@@ -86,7 +86,7 @@ async def test_the_seed_requests_answer_with_every_documented_field(home: Home) 
                 return live
 
             live = await eventually(live_session)
-            assert live["status"] == "active" and live["transport"] == "socket"
+            assert live["status"] == "active" and live["transport"] == "stdio"
             for key in ["id", "client_version", "protocol_version", "start_time", "last_activity"]:
                 assert key in live, key
             assert ok(home, "GET", f"/api/v1/sessions/{live['id']}")["id"] == live["id"]

@@ -795,7 +795,13 @@ public final class GatewaySession: Sendable {
         if let unavailable {
             return finish(.error, .errorResponse(id: id, code: unavailable.code, message: unavailable.description))
         }
-        guard entry != nil else {
+        // A quarantined server lists nothing, yet its tools are no unknown tools: the denial below
+        // says why they are refused and how to approve the server.
+        let quarantined =
+            decision.decision == .deny
+            && decision.downstream.flatMap { engine.routing.resolver.resolver.config.downstream(id: $0.id) }?
+                .quarantined == true
+        guard entry != nil || quarantined else {
             return finish(
                 .error,
                 .errorResponse(

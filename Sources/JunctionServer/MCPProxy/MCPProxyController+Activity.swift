@@ -74,7 +74,7 @@ extension MCPProxyController {
             serverName = record.downstreamName
             toolName = MCPProxyController.serverToolName(record)
             status = MCPProxyController.activityStatus(record.status)
-            durationMs = Int(record.latencyMs.rounded())
+            durationMs = record.latencyMs.isFinite ? Int(min(max(record.latencyMs, 0), 1e15).rounded()) : 0
             timestamp = record.createdAt
             sessionId = record.sessionId
             clientName = record.clientName

@@ -207,7 +207,8 @@ extension MCPProxyController {
     }
 
     func info() -> Info {
-        let base = environment.baseURL ?? ""
+        // The daemon records its address once its HTTP listener is up (as the OAuth redirect does).
+        let base = DaemonInfo.read(environment.home)?.url ?? environment.baseURL ?? ""
         let address = URLComponents(string: base).map { url in
             "\(url.host ?? "")\(url.port.map { ":\($0)" } ?? "")"
         }

@@ -78,6 +78,25 @@ struct MCPProxyController {
             case toolCount = "tool_count"
             case lastError = "last_error"
         }
+
+        /// Every key is written, absent values as `null`.
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(name, forKey: .name)
+            try container.encode(namespace, forKey: .namespace)
+            try container.encode(`protocol`, forKey: .protocol)
+            try container.encode(url, forKey: .url)
+            try container.encode(command, forKey: .command)
+            try container.encode(args, forKey: .args)
+            try container.encode(enabled, forKey: .enabled)
+            try container.encode(connected, forKey: .connected)
+            try container.encode(quarantined, forKey: .quarantined)
+            try container.encode(toolCount, forKey: .toolCount)
+            try container.encode(status, forKey: .status)
+            try container.encode(lastError, forKey: .lastError)
+            try container.encode(health, forKey: .health)
+        }
     }
 
     struct ServerList: Encodable, Sendable {
