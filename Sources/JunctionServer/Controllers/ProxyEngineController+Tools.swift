@@ -166,12 +166,14 @@ extension ProxyEngineController {
     }
 
     private func find(_ name: String) async throws -> ProxyToolRecord {
-        guard let tool = try await proxyTools().first(where: { $0.name == name }) else {
-            throw APIError(
-                .notFound, code: "TOOL_NOT_FOUND",
-                "proxy tool '\(name)' not found: tools are named namespace__tool (GET /tools/proxy lists them)")
-        }
+        guard let tool = try await proxyTools().first(where: { $0.name == name }) else { throw Self.toolNotFound(name) }
         return tool
+    }
+
+    static func toolNotFound(_ name: String) -> APIError {
+        APIError(
+            .notFound, code: "TOOL_NOT_FOUND",
+            "proxy tool '\(name)' not found: tools are named namespace__tool (GET /tools/proxy lists them)")
     }
 
     private func describe(_ tool: ProxyToolRecord, detailed: Bool) -> ProxyTool {
@@ -234,15 +236,24 @@ extension ProxyEngineController {
         }
         let wait = try approvalWait(body.timeout, request: request)
         let (target, pinned) = try target(body.workspace, request: request)
-        let tool = try await find(body.name)
+        // A server never discovered has no stored catalog yet: the call itself starts it.
+        let known = try await proxyTools().first { $0.name == body.name }
         let client = context.identity?.name ?? "rest-api"
         let started = ContinuousClock.now
         let outcome = await RESTToolCall.run(
-            engine: environment.engine, client: client, target: target, pinned: pinned, name: tool.name,
+            engine: environment.engine, client: client, target: target, pinned: pinned, name: body.name,
             arguments: arguments, approvalWait: wait)
+        let elapsed = Self.milliseconds(ContinuousClock.now - started)
+        var found = known
+        if found == nil { found = try await proxyTools().first { $0.name == body.name } }
+        guard let tool = found else {
+            if case .answered(let message, _) = outcome, message.kind == .errorResponse {
+                throw Self.callError(message)
+            }
+            throw Self.toolNotFound(body.name)
+        }
         var metadata = CallMetadata(
-            toolName: tool.name, serverName: tool.facts.downstream.name,
-            executionTimeMs: Self.milliseconds(ContinuousClock.now - started), cacheHit: false,
+            toolName: tool.name, serverName: tool.facts.downstream.name, executionTimeMs: elapsed, cacheHit: false,
             proxyMetadata: .init(
                 proxyVersion: Self.proxyVersion, serverType: tool.facts.proxyType, originalTool: tool.entry.name))
         switch outcome {
