@@ -68,6 +68,26 @@ struct SeedAPITests {
         }
     }
 
+    @Test("tags may be given in list form when a server is created or changed")
+    func tagsAsList() async throws {
+        let harness = try APIHarness()
+        try await harness.test { client in
+            let created = try await client.post(
+                "/api/v1/downstreams", #"{"name": "db", "command": "db-mcp", "tags": ["database", "env:prod"]}"#)
+            #expect(created.status == .created)
+            #expect(try created.json()["tags"] as? [String: String] == ["database": "", "env": "prod"])
+            let changed = try await client.put("/api/v1/downstreams/db", #"{"tags": ["vcs"]}"#)
+            #expect(try changed.json()["tags"] as? [String: String] == ["vcs": ""])
+            let mapped = try await client.put("/api/v1/downstreams/db", #"{"tags": {"team": "core"}}"#)
+            #expect(try mapped.json()["tags"] as? [String: String] == ["team": "core"])
+            for bad in [#"{"tags": [""]}"#, #"{"tags": [":x"]}"#, #"{"tags": [1]}"#, #"{"tags": "db"}"#] {
+                let refused = try await client.put("/api/v1/downstreams/db", bad)
+                #expect(refused.status == .badRequest, "\(bad)")
+                #expect(try refused.json()["field"] as? String == "tags", "\(bad)")
+            }
+        }
+    }
+
     @Test("reload reports the servers added and removed since the configuration in use")
     func reload() async throws {
         let harness = try APIHarness()

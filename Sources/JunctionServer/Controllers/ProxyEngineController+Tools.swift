@@ -108,8 +108,15 @@ extension ProxyEngineController {
     }
 
     struct CallAnswer: Encodable, Sendable {
+        /// The JSON-RPC error a server answered the call with (then `result` is null).
+        struct Failure: Encodable, Sendable {
+            var code: Int
+            var message: String
+        }
+
         var success: Bool
         var result: JSONValue
+        var error: Failure?
         var metadata: CallMetadata
     }
 
@@ -247,9 +254,7 @@ extension ProxyEngineController {
         var found = known
         if found == nil { found = try await proxyTools().first { $0.name == body.name } }
         guard let tool = found else {
-            if case .answered(let message, _) = outcome, message.kind == .errorResponse {
-                throw Self.callError(message)
-            }
+            if case .answered(let message, _) = outcome, let refusal = Self.callError(message) { throw refusal }
             throw Self.toolNotFound(body.name)
         }
         var metadata = CallMetadata(
@@ -269,7 +274,12 @@ extension ProxyEngineController {
         case .answered(let message, let approvalId):
             metadata.approvalId = approvalId
             guard message.kind == .response, let result = message.result else {
-                throw Self.callError(message)
+                if let refusal = Self.callError(message) { throw refusal }
+                let failure = CallAnswer.Failure(
+                    code: message.errorCode ?? JSONRPCErrorCode.internalError,
+                    message: message.errorMessage ?? "the call failed")
+                return try APIResponse.json(
+                    CallAnswer(success: false, result: .null, error: failure, metadata: metadata))
             }
             metadata.cacheHit = result["_meta"]?["junction/cache"]?["hit"]?.boolValue == true
             let value = (try? JSONDecoder().decode(JSONValue.self, from: Data(result.bytes))) ?? .null
@@ -310,8 +320,12 @@ extension ProxyEngineController {
         return (.workspace(asked), true)
     }
 
-    /// A JSON-RPC error of the call in the seed's words and statuses.
-    static func callError(_ message: JSONRPCMessage) -> APIError {
+    /// Junction's refusal of the call (denied, unknown tool, malformed, timed out, its server
+    /// cannot start) in the seed's words and statuses; nil for an error the server itself answered,
+    /// which is a `success: false` answer. A server that cannot start is a 409, as on
+    /// `/api/v1/downstreams/{id}/discover`.
+    static func callError(_ message: JSONRPCMessage) -> APIError? {
+        guard message.kind == .errorResponse else { return nil }
         let text = message.errorMessage ?? "the call failed"
         switch message.errorCode {
         case JSONRPCErrorCode.denied:
@@ -323,9 +337,9 @@ extension ProxyEngineController {
         case JSONRPCErrorCode.timeout:
             return APIError(.requestTimeout, code: "TIMEOUT_ERROR", text)
         case JSONRPCErrorCode.downstreamUnavailable:
-            return APIError(.serviceUnavailable, code: "SERVER_UNAVAILABLE", text)
+            return APIError(.conflict, code: "SERVER_UNAVAILABLE", text)
         default:
-            return APIError(.badGateway, code: "PROXY_ERROR", text)
+            return nil
         }
     }
 }
