@@ -24,6 +24,20 @@ struct SeedAPITests {
         }
     }
 
+    @Test("/health is answered on the event loop like /api/v1/health, for plain loopback requests")
+    func healthProbe() {
+        func request(_ path: String, host: String?, origin: String? = nil) -> HTTPRequest {
+            var request = HTTPRequest(method: .get, scheme: "http", authority: host, path: path)
+            if let origin { request.headerFields[.origin] = origin }
+            return request
+        }
+        #expect(HealthProbeHandler.probe(request("/health", host: "127.0.0.1:8080")) == .seed)
+        #expect(HealthProbeHandler.probe(request("/api/v1/health", host: "localhost")) == .api)
+        #expect(HealthProbeHandler.probe(request("/health", host: "localhost", origin: "http://evil")) == nil)
+        #expect(HealthProbeHandler.probe(request("/health/proxy", host: "localhost")) == nil)
+        #expect(HealthProbeHandler.probe(request("/health", host: "evil.example")) == nil)
+    }
+
     @Test("servers in Open MCP Gateway's shape, filtered by tag here and on /api/v1/downstreams")
     func serversByTag() async throws {
         let harness = try APIHarness()
