@@ -243,6 +243,9 @@ extension ProxyEngineController {
         }
         let wait = try approvalWait(body.timeout, request: request)
         let (target, pinned) = try target(body.workspace, request: request)
+        // What routing decides for the call, as its session will: a denial is a 403 whether the
+        // session answers it as a JSON-RPC error or as an error result.
+        let denied = decide(body.name, target: target).decision == .deny
         // A server never discovered has no stored catalog yet: the call itself starts it.
         let known = try await proxyTools().first { $0.name == body.name }
         let client = context.identity?.name ?? "rest-api"
@@ -273,6 +276,7 @@ extension ProxyEngineController {
                 status: .accepted)
         case .answered(let message, let approvalId):
             metadata.approvalId = approvalId
+            if denied, let refusal = Self.denial(message) { throw refusal }
             guard message.kind == .response, let result = message.result else {
                 if let refusal = Self.callError(message) { throw refusal }
                 let failure = CallAnswer.Failure(
@@ -318,6 +322,29 @@ extension ProxyEngineController {
                 field: "workspace")
         }
         return (.workspace(asked), true)
+    }
+
+    /// The routing decision for a tool name from a target, as a session's `decide` makes it.
+    private func decide(_ name: String, target: ClientTarget) -> Decision {
+        let resolver = environment.engine.routing.resolver
+        switch target {
+        case .workspace(let workspace):
+            return resolver.resolve(tool: name, workspaceName: workspace)
+                ?? resolver.resolve(tool: name, clientRoot: "/")
+        case .folder(let path):
+            return resolver.resolve(tool: name, clientRoot: path)
+        }
+    }
+
+    /// The 403 for a call routing denied: its answer is an error, or an error result saying why.
+    static func denial(_ message: JSONRPCMessage) -> APIError? {
+        var text = message.errorMessage
+        if message.kind == .errorResponse, message.errorCode != JSONRPCErrorCode.denied { return nil }
+        if let result = message.result {
+            guard result["isError"]?.boolValue == true else { return nil }
+            text = result["content"]?.elements?.first?["text"]?.stringValue
+        }
+        return APIError(.forbidden, code: "POLICY_DENIED", text ?? "Junction denied the call")
     }
 
     /// Junction's refusal of the call (denied, unknown tool, malformed, timed out, its server
