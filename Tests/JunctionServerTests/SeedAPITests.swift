@@ -24,6 +24,20 @@ struct SeedAPITests {
         }
     }
 
+    @Test("/health is answered on the event loop like /api/v1/health, for plain loopback requests")
+    func healthProbe() {
+        func request(_ path: String, host: String?, origin: String? = nil) -> HTTPRequest {
+            var request = HTTPRequest(method: .get, scheme: "http", authority: host, path: path)
+            if let origin { request.headerFields[.origin] = origin }
+            return request
+        }
+        #expect(HealthProbeHandler.probe(request("/health", host: "127.0.0.1:8080")) == .seed)
+        #expect(HealthProbeHandler.probe(request("/api/v1/health", host: "localhost")) == .api)
+        #expect(HealthProbeHandler.probe(request("/health", host: "localhost", origin: "http://evil")) == nil)
+        #expect(HealthProbeHandler.probe(request("/health/proxy", host: "localhost")) == nil)
+        #expect(HealthProbeHandler.probe(request("/health", host: "evil.example")) == nil)
+    }
+
     @Test("servers in Open MCP Gateway's shape, filtered by tag here and on /api/v1/downstreams")
     func serversByTag() async throws {
         let harness = try APIHarness()
@@ -65,6 +79,26 @@ struct SeedAPITests {
             #expect(try refused.json()["error"] as? String == "Conflict")
             let stop = try await client.post("/servers/db/stop", "{}")
             #expect(try stop.json()["message"] as? String == "Server already stopped")
+        }
+    }
+
+    @Test("tags may be given in list form when a server is created or changed")
+    func tagsAsList() async throws {
+        let harness = try APIHarness()
+        try await harness.test { client in
+            let created = try await client.post(
+                "/api/v1/downstreams", #"{"name": "db", "command": "db-mcp", "tags": ["database", "env:prod"]}"#)
+            #expect(created.status == .created)
+            #expect(try created.json()["tags"] as? [String: String] == ["database": "", "env": "prod"])
+            let changed = try await client.put("/api/v1/downstreams/db", #"{"tags": ["vcs"]}"#)
+            #expect(try changed.json()["tags"] as? [String: String] == ["vcs": ""])
+            let mapped = try await client.put("/api/v1/downstreams/db", #"{"tags": {"team": "core"}}"#)
+            #expect(try mapped.json()["tags"] as? [String: String] == ["team": "core"])
+            for bad in [#"{"tags": [""]}"#, #"{"tags": [":x"]}"#, #"{"tags": [1]}"#, #"{"tags": "db"}"#] {
+                let refused = try await client.put("/api/v1/downstreams/db", bad)
+                #expect(refused.status == .badRequest, "\(bad)")
+                #expect(try refused.json()["field"] as? String == "tags", "\(bad)")
+            }
         }
     }
 

@@ -90,12 +90,12 @@ async def test_health_is_open_and_stats_count_calls_per_server(home: Home) -> No
 
 async def test_servers_in_the_seed_shape_filtered_by_tag(home: Home) -> None:
     home.add_fixture("other")
-    status, _ = api(home, "PUT", "/api/v1/downstreams/fixture", body={"tags": {"database": "", "env": "production"}})
-    assert status == 200
-    status, _ = api(home, "PUT", "/api/v1/downstreams/other", body={"tags": {"vcs": ""}})
-    assert status == 200
     daemon = serve(home)
     try:
+        status, _ = api(home, "PUT", "/api/v1/downstreams/fixture", body={"tags": {"database": "", "env": "production"}})
+        assert status == 200
+        status, _ = api(home, "PUT", "/api/v1/downstreams/other", body={"tags": {"vcs": ""}})
+        assert status == 200
         base = url(home)
         listed = requests.get(f"{base}/servers", headers=bearer(home), timeout=30)
         assert listed.status_code == 200
@@ -239,9 +239,10 @@ async def test_the_seeds_mcp_examples_reach_one_server(home: Home) -> None:
         assert rpc.status_code == 200
         assert "add" in {tool["name"] for tool in rpc.json()["result"]["tools"]}
 
-        def counted() -> None:
+        def counted() -> bool:
             stats = requests.get(f"{base}/stats", headers=bearer(home), timeout=30).json()
             assert stats["servers"]["fixture"]["request_count"] == 1
+            return True
 
         await eventually(counted)
     finally:

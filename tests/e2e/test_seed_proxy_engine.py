@@ -292,9 +292,10 @@ async def test_calls_are_routed_denied_approved_and_cached_like_mcp_calls(home: 
         status, _ = api(home, "POST", f"/api/v1/approvals/{approval_id}/resolve", body={"approved": True})
         assert status == 200
 
-        def approved_call_audited() -> None:
+        def approved_call_audited() -> bool:
             rows = [row for row in home.audit_rows() if row["approval_id"] == approval_id]
             assert [row["status"] for row in rows] == ["ok"]
+            return True
 
         await eventually(approved_call_audited)
 
@@ -350,7 +351,8 @@ async def test_refresh_config_and_validation(home: Home) -> None:
         assert body["tools_discovered"] == outcomes["fixture"]["tools_discovered"]
         assert body["refresh_time"] >= 0
         # A running server is listed again.
-        assert post(home, "/admin/refresh-proxy-tools").json()["servers"][0]["success"] is True
+        again = {server["name"]: server for server in post(home, "/admin/refresh-proxy-tools").json()["servers"]}
+        assert again["fixture"]["success"] is True
         metrics = get(home, "/metrics/proxy").json()["engine_metrics"]
         assert metrics["discovery_cycles"] >= 2
         assert metrics["last_discovery_duration_ms"] >= 0

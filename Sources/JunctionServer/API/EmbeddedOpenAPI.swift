@@ -2773,10 +2773,12 @@ enum EmbeddedOpenAPI {
           description: |
             The call goes through a session of the engine of its own: its workspace's rules decide it
             (`workspace`, `?workspace=` or `X-Junction-Workspace`; none routes as outside every
-            workspace). A denied call is a 403 (`POLICY_DENIED`). A call parked for approval waits
+            workspace). A denied call is a 403 (`POLICY_DENIED`), one whose server cannot start a 409
+            (`SERVER_UNAVAILABLE`). A call parked for approval waits
             `timeout` seconds (30 by default) for a decision; then the answer is 202 with the approval's
             id, and the call goes on (approve it with `POST /api/v1/approvals/{id}/resolve`; its
-            outcome is audited). A tool's own error is a 200 with `success: false`.
+            outcome is audited). A tool's own error (an `isError` result, or a JSON-RPC error its server
+            answered, in `error`) is a 200 with `success: false`.
           parameters:
             - name: timeout
               in: query
@@ -2805,10 +2807,9 @@ enum EmbeddedOpenAPI {
             "403": { $ref: "#/components/responses/ProxyEngineRefusal" }
             "404": { $ref: "#/components/responses/ProxyEngineRefusal" }
             "408": { $ref: "#/components/responses/ProxyEngineRefusal" }
+            "409": { $ref: "#/components/responses/ProxyEngineRefusal" }
             "413": { $ref: "#/components/responses/ProxyEngineRefusal" }
             "415": { $ref: "#/components/responses/ProxyEngineRefusal" }
-            "502": { $ref: "#/components/responses/ProxyEngineRefusal" }
-            "503": { $ref: "#/components/responses/ProxyEngineRefusal" }
             5XX: { $ref: "#/components/responses/ProxyEngineRefusal" }
 
       /admin/proxy-config:
@@ -3171,8 +3172,8 @@ enum EmbeddedOpenAPI {
             A refusal on MCP Proxy Engine's paths, in its envelope (`{"error": {"type": "ProxyError",
             "code": "SERVER_NOT_FOUND", …}}`): `SERVER_NOT_FOUND`, `TOOL_NOT_FOUND`,
             `WORKSPACE_NOT_FOUND` (404), `INVALID_PARAMETERS`, `CONFIGURATION_ERROR` (400),
-            `POLICY_DENIED` (403), `TIMEOUT_ERROR` (408), `PROXY_ERROR` (502), `SERVER_UNAVAILABLE`
-            (503). The access checks (key, Host, Origin) answer in the API's own shape.
+            `POLICY_DENIED` (403), `TIMEOUT_ERROR` (408), `SERVER_UNAVAILABLE` (409: the server cannot
+            start). The access checks (key, Host, Origin) answer in the API's own shape.
           content:
             application/json:
               schema:
@@ -3691,9 +3692,14 @@ enum EmbeddedOpenAPI {
               type: [integer, "null"]
               minimum: 1
             tags:
+              description: A map, or the list form (`["database", "env:production"]`; docs/seed-apis.md).
               oneOf:
                 - $ref: "#/components/schemas/StringMap"
+                - $ref: "#/components/schemas/TagList"
                 - type: "null"
+        TagList:
+          type: array
+          items: { type: string, minLength: 1, pattern: "^[^:]" }
         DownstreamUpdate:
           type: object
           description: |
@@ -3721,7 +3727,10 @@ enum EmbeddedOpenAPI {
               enum: [shared, per_session, per-session]
             idle_timeout_sec: { type: integer, minimum: 0 }
             call_timeout_sec: { type: integer, minimum: 1 }
-            tags: { $ref: "#/components/schemas/StringMap" }
+            tags:
+              oneOf:
+                - $ref: "#/components/schemas/StringMap"
+                - $ref: "#/components/schemas/TagList"
         Discovery:
           type: object
           required: [server_id, auth_scope_id, status, tools, resource_count, prompt_count]
@@ -5741,8 +5750,18 @@ enum EmbeddedOpenAPI {
           type: object
           required: [success, result, metadata]
           properties:
-            success: { type: boolean, description: "False when the tool answered with `isError` (or the call was not approved)." }
+            success:
+              type: boolean
+              description: False when the tool answered with `isError` or an error (or the call was not approved).
             result: { description: "The MCP tool result as the server gave it (`content`, `structuredContent`, `isError`)." }
+            error:
+              type: object
+              description: The JSON-RPC error the server answered the call with (`result` is then null).
+              required: [code, message]
+              properties:
+                code: { type: integer }
+                message: { type: string }
+              additionalProperties: false
             metadata: { $ref: "#/components/schemas/ProxyCallMetadata" }
           additionalProperties: false
         ProxyCallPending:

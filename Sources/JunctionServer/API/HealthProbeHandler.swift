@@ -4,9 +4,10 @@ import JunctionCore
 import NIOCore
 import NIOHTTPTypes
 
-/// Answers `GET /api/v1/health` on the connection's event loop, before the request reaches the
-/// router: no task, no cooperative-pool thread and no database is needed, so health still
-/// answers (and says what is stuck, from the ``Watchdog``) when everything else would not.
+/// Answers `GET /api/v1/health` (and Open MCP Gateway's `GET /health`, `{"status": "ok"}`) on the
+/// connection's event loop, before the request reaches the router: no task, no cooperative-pool
+/// thread and no database is needed, so health still answers (and says what is stuck, from the
+/// ``Watchdog``) when everything else would not.
 ///
 /// Only a request the access checks would pass anyway is answered here — one loopback `Host`, no
 /// `Origin` — and only when no other request of the connection is in flight, so answers keep
@@ -21,8 +22,16 @@ final class HealthProbeHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Requests passed on whose response has not ended yet.
     private var inFlight = 0
-    /// Between the head and the end of a request answered here.
-    private var answering = false
+    /// Between the head and the end of a request answered here: which document it asked for.
+    private var answering: Probe?
+
+    /// The health documents answered here.
+    enum Probe: Equatable {
+        /// `/api/v1/health`: the daemon's health document.
+        case api
+        /// `/health`: Open MCP Gateway's `{"status": "ok"}`.
+        case seed
+    }
 
     init(health: @escaping @Sendable () -> HealthController.Health) {
         self.health = health
@@ -32,19 +41,19 @@ final class HealthProbeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let part = unwrapInboundIn(data)
         switch part {
         case .head(let request):
-            if inFlight == 0, Self.isProbe(request) {
-                answering = true
+            if inFlight == 0, let probe = Self.probe(request) {
+                answering = probe
                 return
             }
             inFlight += 1
             context.fireChannelRead(data)
         case .body:
-            if answering { return }
+            if answering != nil { return }
             context.fireChannelRead(data)
         case .end:
-            if answering {
-                answering = false
-                respond(context: context)
+            if let probe = answering {
+                answering = nil
+                respond(context: context, probe: probe)
                 return
             }
             context.fireChannelRead(data)
@@ -56,8 +65,9 @@ final class HealthProbeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(data, promise: promise)
     }
 
-    private func respond(context: ChannelHandlerContext) {
-        let body = (try? APICoding.encoder.encode(health())) ?? Data(#"{"status":"ok"}"#.utf8)
+    private func respond(context: ChannelHandlerContext, probe: Probe) {
+        let ok = Data(#"{"status":"ok"}"#.utf8)
+        let body = probe == .seed ? ok : (try? APICoding.encoder.encode(health())) ?? ok
         var response = HTTPResponse(status: .ok)
         response.headerFields[.contentType] = "application/json; charset=utf-8"
         response.headerFields[.cacheControl] = "no-store"
@@ -68,12 +78,23 @@ final class HealthProbeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     static func isProbe(_ request: HTTPRequest) -> Bool {
-        guard request.method == .get, let path = request.path else { return false }
+        probe(request) != nil
+    }
+
+    /// The health document a request asks for, when it is answered here.
+    static func probe(_ request: HTTPRequest) -> Probe? {
+        guard request.method == .get, let path = request.path else { return nil }
         let bare = path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? path
-        guard bare == "/api/v1/health", request.headerFields[.origin] == nil else { return false }
+        let probe: Probe
+        switch bare {
+        case "/api/v1/health": probe = .api
+        case "/health": probe = .seed
+        default: return nil
+        }
+        guard request.headerFields[.origin] == nil else { return nil }
         // The first Host header is the authority; a second one stays among the fields.
-        guard let host = request.authority, !hasSecondHost(request) else { return false }
-        return isLoopbackHost(host)
+        guard let host = request.authority, !hasSecondHost(request), isLoopbackHost(host) else { return nil }
+        return probe
     }
 
     private static func hasSecondHost(_ request: HTTPRequest) -> Bool {

@@ -58,7 +58,8 @@ struct DownstreamController {
         var instanceMode: String?
         var idleTimeoutSec: WholeNumber?
         var callTimeoutSec: WholeNumber?
-        var tags: [String: String]?
+        /// A map, or the list form (`["database", "env:production"]`).
+        var tags: TagsInput?
 
         enum CodingKeys: String, CodingKey {
             case name, namespace, transport, command, args, env, cwd, url, headers, enabled, quarantined, tags
@@ -109,7 +110,7 @@ struct DownstreamController {
             instanceMode = try container.decodeUnlessNull(String.self, forKey: .instanceMode)
             idleTimeoutSec = try container.decodeUnlessNull(WholeNumber.self, forKey: .idleTimeoutSec)?.value
             callTimeoutSec = try container.decodeUnlessNull(WholeNumber.self, forKey: .callTimeoutSec)?.value
-            tags = try container.decodeUnlessNull([String: String].self, forKey: .tags)
+            tags = try container.decodeUnlessNull(TagsInput.self, forKey: .tags)?.tags
         }
     }
 
@@ -163,7 +164,8 @@ struct DownstreamController {
             enabled: body.enabled ?? true, quarantined: body.quarantined ?? false,
             instanceMode: try body.instanceMode.map(Self.instanceMode) ?? .shared,
             idleTimeoutSec: body.idleTimeoutSec?.value ?? Downstream.defaultIdleTimeoutSec,
-            callTimeoutSec: body.callTimeoutSec?.value ?? Downstream.defaultCallTimeoutSec, tags: body.tags ?? [:])
+            callTimeoutSec: body.callTimeoutSec?.value ?? Downstream.defaultCallTimeoutSec, tags: body.tags?.tags ?? [:]
+        )
         try Self.refuseNUL(downstream)
         return EditedResponse(status: .created, response: try await item(repository.create(downstream)))
     }

@@ -108,8 +108,15 @@ extension ProxyEngineController {
     }
 
     struct CallAnswer: Encodable, Sendable {
+        /// The JSON-RPC error a server answered the call with (then `result` is null).
+        struct Failure: Encodable, Sendable {
+            var code: Int
+            var message: String
+        }
+
         var success: Bool
         var result: JSONValue
+        var error: Failure?
         var metadata: CallMetadata
     }
 
@@ -166,12 +173,14 @@ extension ProxyEngineController {
     }
 
     private func find(_ name: String) async throws -> ProxyToolRecord {
-        guard let tool = try await proxyTools().first(where: { $0.name == name }) else {
-            throw APIError(
-                .notFound, code: "TOOL_NOT_FOUND",
-                "proxy tool '\(name)' not found: tools are named namespace__tool (GET /tools/proxy lists them)")
-        }
+        guard let tool = try await proxyTools().first(where: { $0.name == name }) else { throw Self.toolNotFound(name) }
         return tool
+    }
+
+    static func toolNotFound(_ name: String) -> APIError {
+        APIError(
+            .notFound, code: "TOOL_NOT_FOUND",
+            "proxy tool '\(name)' not found: tools are named namespace__tool (GET /tools/proxy lists them)")
     }
 
     private func describe(_ tool: ProxyToolRecord, detailed: Bool) -> ProxyTool {
@@ -234,15 +243,25 @@ extension ProxyEngineController {
         }
         let wait = try approvalWait(body.timeout, request: request)
         let (target, pinned) = try target(body.workspace, request: request)
-        let tool = try await find(body.name)
+        // What routing decides for the call, as its session will: a denial is a 403 whether the
+        // session answers it as a JSON-RPC error or as an error result.
+        let denied = decide(body.name, target: target).decision == .deny
+        // A server never discovered has no stored catalog yet: the call itself starts it.
+        let known = try await proxyTools().first { $0.name == body.name }
         let client = context.identity?.name ?? "rest-api"
         let started = ContinuousClock.now
         let outcome = await RESTToolCall.run(
-            engine: environment.engine, client: client, target: target, pinned: pinned, name: tool.name,
+            engine: environment.engine, client: client, target: target, pinned: pinned, name: body.name,
             arguments: arguments, approvalWait: wait)
+        let elapsed = Self.milliseconds(ContinuousClock.now - started)
+        var found = known
+        if found == nil { found = try await proxyTools().first { $0.name == body.name } }
+        guard let tool = found else {
+            if case .answered(let message, _) = outcome, let refusal = Self.callError(message) { throw refusal }
+            throw Self.toolNotFound(body.name)
+        }
         var metadata = CallMetadata(
-            toolName: tool.name, serverName: tool.facts.downstream.name,
-            executionTimeMs: Self.milliseconds(ContinuousClock.now - started), cacheHit: false,
+            toolName: tool.name, serverName: tool.facts.downstream.name, executionTimeMs: elapsed, cacheHit: false,
             proxyMetadata: .init(
                 proxyVersion: Self.proxyVersion, serverType: tool.facts.proxyType, originalTool: tool.entry.name))
         switch outcome {
@@ -257,8 +276,14 @@ extension ProxyEngineController {
                 status: .accepted)
         case .answered(let message, let approvalId):
             metadata.approvalId = approvalId
+            if denied, let refusal = Self.denial(message) { throw refusal }
             guard message.kind == .response, let result = message.result else {
-                throw Self.callError(message)
+                if let refusal = Self.callError(message) { throw refusal }
+                let failure = CallAnswer.Failure(
+                    code: message.errorCode ?? JSONRPCErrorCode.internalError,
+                    message: message.errorMessage ?? "the call failed")
+                return try APIResponse.json(
+                    CallAnswer(success: false, result: .null, error: failure, metadata: metadata))
             }
             metadata.cacheHit = result["_meta"]?["junction/cache"]?["hit"]?.boolValue == true
             let value = (try? JSONDecoder().decode(JSONValue.self, from: Data(result.bytes))) ?? .null
@@ -299,8 +324,35 @@ extension ProxyEngineController {
         return (.workspace(asked), true)
     }
 
-    /// A JSON-RPC error of the call in the seed's words and statuses.
-    static func callError(_ message: JSONRPCMessage) -> APIError {
+    /// The routing decision for a tool name from a target, as a session's `decide` makes it.
+    private func decide(_ name: String, target: ClientTarget) -> Decision {
+        let resolver = environment.engine.routing.resolver
+        switch target {
+        case .workspace(let workspace):
+            return resolver.resolve(tool: name, workspaceName: workspace)
+                ?? resolver.resolve(tool: name, clientRoot: "/")
+        case .folder(let path):
+            return resolver.resolve(tool: name, clientRoot: path)
+        }
+    }
+
+    /// The 403 for a call routing denied: its answer is an error, or an error result saying why.
+    static func denial(_ message: JSONRPCMessage) -> APIError? {
+        var text = message.errorMessage
+        if message.kind == .errorResponse, message.errorCode != JSONRPCErrorCode.denied { return nil }
+        if let result = message.result {
+            guard result["isError"]?.boolValue == true else { return nil }
+            text = result["content"]?.elements?.first?["text"]?.stringValue
+        }
+        return APIError(.forbidden, code: "POLICY_DENIED", text ?? "Junction denied the call")
+    }
+
+    /// Junction's refusal of the call (denied, unknown tool, malformed, timed out, its server
+    /// cannot start) in the seed's words and statuses; nil for an error the server itself answered,
+    /// which is a `success: false` answer. A server that cannot start is a 409, as on
+    /// `/api/v1/downstreams/{id}/discover`.
+    static func callError(_ message: JSONRPCMessage) -> APIError? {
+        guard message.kind == .errorResponse else { return nil }
         let text = message.errorMessage ?? "the call failed"
         switch message.errorCode {
         case JSONRPCErrorCode.denied:
@@ -312,9 +364,9 @@ extension ProxyEngineController {
         case JSONRPCErrorCode.timeout:
             return APIError(.requestTimeout, code: "TIMEOUT_ERROR", text)
         case JSONRPCErrorCode.downstreamUnavailable:
-            return APIError(.serviceUnavailable, code: "SERVER_UNAVAILABLE", text)
+            return APIError(.conflict, code: "SERVER_UNAVAILABLE", text)
         default:
-            return APIError(.badGateway, code: "PROXY_ERROR", text)
+            return nil
         }
     }
 }
