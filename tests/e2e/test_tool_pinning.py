@@ -46,7 +46,8 @@ async def test_a_changed_tool_is_quarantined_alone_until_approved(empty_home: Ho
     async with gateway(home, daemon=True) as session:
         names = await tool_names(session)
         assert {"rug__env", "rug__echo"} <= names
-        events = SSEStream(home.daemon_info()["url"], "/api/v1/events", home.api_key())
+        assert api(home, "GET", "/api/v1/health")[0] == 200  # waits for the daemon's HTTP listener
+        events = SSEStream(home.daemon_info()["url"], "/api/v1/events?types=tools.quarantined", home.api_key())
         try:
             descriptions.write_text(json.dumps({"env": POISON}), encoding="utf-8")
             # `change` makes the fake announce list_changed (and add `extra`, a new tool: new tools
@@ -69,7 +70,7 @@ async def test_a_changed_tool_is_quarantined_alone_until_approved(empty_home: Ho
 
         refusal = await call_error(session, "rug__env", {})
         assert "quarantined" in refusal and "junction server approve-tools rug env" in refusal
-        assert "echo" in text_of(await session.call_tool("rug__echo", {"x": 1}))
+        assert json.loads(text_of(await session.call_tool("rug__echo", {"x": 1}))) == {"x": 1}
 
         shown = home.cli("server", "tool-changes", "rug").stdout
         assert "Tool 'env' changed" in shown and POISON in shown and "fake env" in shown

@@ -1222,7 +1222,7 @@ enum EmbeddedOpenAPI {
                         additionalProperties: false
                     additionalProperties: false
                 application/yaml:
-                  schema: { type: string }
+                  schema: { $ref: "#/components/schemas/ConfigDocument" }
             "400": { $ref: "#/components/responses/BadRequest" }
             "401": { $ref: "#/components/responses/Unauthorized" }
             "403": { $ref: "#/components/responses/Forbidden" }
@@ -1383,7 +1383,7 @@ enum EmbeddedOpenAPI {
           operationId: streamEvents
           summary: The engine's event feed (Server-Sent Events).
           description: |
-            Event types: `servers.changed`, `servers.quarantine_changed`, `config.reloaded`, `tools.indexed`,
+            Event types: `servers.changed`, `servers.quarantine_changed`, `config.reloaded`, `tools.indexed`, `tools.quarantined`,
             `activity.tool_call.started`, `activity.tool_call.completed`, `activity.policy_decision`;
             also `stream.gap` (events were missed: resume from the database where there is one) and
             `stream.dropped` (the client read too slowly and is disconnected). Each event's id is its

@@ -4,8 +4,8 @@ import JunctionCore
 import JunctionGateway
 
 /// `GET /events` (also `/api/v1/events`): the engine's event feed as Server-Sent Events —
-/// `servers.changed`, `config.reloaded`, `tools.indexed`, `activity.tool_call.started|completed`,
-/// `activity.policy_decision`. Event ids are the bus's sequence numbers; `Last-Event-ID` (or
+/// `servers.changed`, `config.reloaded`, `tools.indexed`, `tools.quarantined`,
+/// `activity.tool_call.started|completed`, `activity.policy_decision`. Event ids are the bus's sequence numbers; `Last-Event-ID` (or
 /// `?last_event_id=`) resumes after one. `?types=a,b` keeps only those types.
 struct EventsController {
     let environment: ServerEnvironment
