@@ -24,7 +24,7 @@ struct OpenAPIControllerTests {
     func coversTheRouter() throws {
         let harness = try APIHarness()
         // The web UI's static files are pages, not API.
-        let apiPrefixes = ["/api/", "/events", "/metrics", "/swagger/", "/mcp", "/rpc"]
+        let apiPrefixes = ["/api/", "/events", "/metrics", "/swagger/", "/mcp", "/rpc", "/health/", "/ws/"]
         let served = Set(
             buildRouter(harness.environment).routes.map { route in
                 "\(route.method.rawValue) \(Self.openAPIPath(route.path.description))"

@@ -7,7 +7,9 @@ struct ServerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "server",
         abstract: "Manage downstream MCP servers.",
-        subcommands: [Add.self, List.self, Show.self, Remove.self, Enable.self, Disable.self]
+        subcommands: [
+            Add.self, List.self, Show.self, Status.self, Update.self, Remove.self, Enable.self, Disable.self,
+        ]
     )
 
     enum Instance: String, ExpressibleByArgument, CaseIterable {
@@ -65,6 +67,11 @@ struct ServerCommand: ParsableCommand {
         var idleTimeout: Int = Downstream.defaultIdleTimeoutSec
         @Option(help: ArgumentHelp("Seconds a tool call may take.", valueName: "SECONDS"))
         var callTimeout: Int = Downstream.defaultCallTimeoutSec
+        @Option(
+            help: ArgumentHelp(
+                "Tool calls it runs at once, more wait in line (0: no cap; default: the setting "
+                    + "max_concurrent_calls).", valueName: "N|default"))
+        var maxConcurrentCalls: ConcurrencyCap?
         @Option(name: .customLong("tag"), help: ArgumentHelp("A tag, repeatable.", valueName: "K=V")) var tags:
             [String] = []
         @Flag(help: "Add it disabled.") var disabled = false
@@ -103,6 +110,7 @@ struct ServerCommand: ParsableCommand {
                     instanceMode: instance.mode,
                     idleTimeoutSec: idleTimeout,
                     callTimeoutSec: callTimeout,
+                    maxConcurrentCalls: maxConcurrentCalls?.value,
                     tags: try parsePairs(tags, field: "tags")))
             if output.json { return try Output.json(downstream) }
             print("Added server '\(downstream.name)'; its tools appear as \(downstream.namespace)__<tool>.")
@@ -121,13 +129,16 @@ struct ServerCommand: ParsableCommand {
                 print("No servers. Add one: junction server add NAME -- COMMAND [ARGS...]")
                 return
             }
+            // What runs and its health come from the daemon, when one answers.
+            let live = ServerCommand.liveStatus()
             Output.table(
-                ["NAME", "NAMESPACE", "TRANSPORT", "STATE", "INSTANCE", "COMMAND"],
+                ["NAME", "NAMESPACE", "TRANSPORT", "STATE", "INSTANCE", "RUNNING", "HEALTH", "COMMAND"],
                 servers.map { server in
                     [
                         server.name, server.namespace, server.transport.rawValue,
                         server.quarantined ? "quarantined" : (server.enabled ? "enabled" : "disabled"),
-                        server.instanceMode.rawValue, ServerCommand.commandLine(server),
+                        server.instanceMode.rawValue, live[server.id]?.state ?? "-", live[server.id]?.health ?? "-",
+                        ServerCommand.commandLine(server),
                     ]
                 })
         }
@@ -155,6 +166,9 @@ struct ServerCommand: ParsableCommand {
             print("instance:     \(server.instanceMode.rawValue)")
             print("idle timeout: \(server.idleTimeoutSec)s")
             print("call timeout: \(server.callTimeoutSec)s")
+            print(
+                "max calls:    \(server.maxConcurrentCalls.map { $0 == 0 ? "no cap" : "\($0) at once" } ?? "the setting")"
+            )
             print("tags:         \(Output.pairs(server.tags))")
             let scopes = try context.scopes(sealing: false).list(downstreamId: server.id).map(\.name)
             print("auth scopes:  \(scopes.isEmpty ? "-" : scopes.joined(separator: ", "))")
