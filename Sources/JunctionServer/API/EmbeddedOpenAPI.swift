@@ -1738,8 +1738,10 @@ enum EmbeddedOpenAPI {
             `server_connected`, `server_disconnected`, `tool_discovered`, `discovery_cycle_completed`,
             `tool_call_started`, `tool_call_completed` (`data` has `tool_name`, `server_name`,
             `call_id`, `duration_ms`, `success`, `status`, `error`). Messages the client sends are
-            ignored; the feed ends when the daemon stops. A refused upgrade is answered like any
-            request (401, 403); a request without the upgrade gets 426.
+            ignored; the feed ends when the daemon stops. An upgrade request without the key, or from
+            another Host or Origin, is closed at once with close code 4401 or 4403 (4000 + the status
+            the API would answer) and the error code as the reason. A request without the upgrade gets
+            426, or 401 and 403 as any request.
           responses:
             "101":
               description: Switched to the WebSocket protocol; the events follow as text messages.

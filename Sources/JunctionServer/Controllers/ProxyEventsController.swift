@@ -13,10 +13,12 @@ import JunctionGateway
 ///   stored), from `tools.indexed`;
 /// - `tool_call_started` / `tool_call_completed`, from `activity.tool_call.started|completed`
 ///   (`tool_name`, `server_name`, `call_id`; completed adds `duration_ms`, `success`, `status`).
-/// The feed ends with the daemon (the socket closes). The same checks as the SSE feed apply
-/// before the upgrade: Host and Origin, and the API key as a header or `?apikey=` (browsers cannot
-/// set headers on a WebSocket); a refused upgrade is answered as any API request (401, 403). A
-/// plain GET gets 426.
+/// The feed ends with the daemon (the socket closes). The same checks as the SSE feed apply to
+/// the upgrade request: Host and Origin, and the API key as a header or `?apikey=` (browsers cannot
+/// set headers on a WebSocket). A refused one is closed at once, before any event, with close
+/// code 4000 + the HTTP status the API would answer (4401 no or wrong key, 4403 Host or Origin
+/// refused) and the API's error code as the reason: hummingbird-websocket can only answer a
+/// refused upgrade with an empty 400, which says nothing. A plain GET gets 426 (or 401, 403).
 struct ProxyEventsController {
     let environment: ServerEnvironment
     let access: AccessMiddleware
@@ -42,13 +44,15 @@ struct ProxyEventsController {
         let access = access
         router.ws(
             RouterPath(Self.path),
-            shouldUpgrade: { request, context in
-                guard !environment.shutdown.isSet,
-                    (try? await access.admit(request, context: context.api)) != nil
-                else { return .dontUpgrade }
-                return .upgrade([:])
-            },
-            onUpgrade: { inbound, outbound, _ in
+            shouldUpgrade: { _, _ in environment.shutdown.isSet ? .dontUpgrade : .upgrade([:]) },
+            onUpgrade: { inbound, outbound, context in
+                do {
+                    _ = try await access.admit(context.request, context: context.requestContext.api)
+                } catch {
+                    let refusal = APIError.from(error)
+                    try await outbound.close(.unknown(4000 + UInt16(refusal.status.code)), reason: refusal.code)
+                    return
+                }
                 let subscription = environment.engine.events.subscribe(types: Self.sourceTypes)
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     // The client's messages are not commands: read (and drop) them until it closes.
