@@ -2474,9 +2474,9 @@ enum EmbeddedOpenAPI {
             protocol_version:
               type: string
               description: The protocol version spoken with it; left out while none runs.
-            health: { $ref: "#/components/schemas/ServerHealth" }
+            health: { $ref: "#/components/schemas/DownstreamHealth" }
           additionalProperties: false
-        ServerHealth:
+        DownstreamHealth:
           type: object
           description: |
             What the periodic health checks (`ping`; `server/discover` for a modern-era server) of its

@@ -191,6 +191,9 @@ public final class MCPSessionRegistry: Sendable {
             for session in sessions { state.sessions[session.id] = nil }
             let shared = state.shared.filter { $0.value.isIdle(for: limit, now: now) }
             for key in shared.keys { state.shared[key] = nil }
+            // Rate windows whose minute ended count nothing any more.
+            let wallClock = Date()
+            state.windows = state.windows.filter { wallClock.timeIntervalSince($0.value.start) < 60 }
             return sessions + shared.values
         }
         for session in expired { session.close(reason: "the session expired (idle)") }
