@@ -27,7 +27,7 @@ struct OpenAPIControllerTests {
         // Proxy Engine) are API.
         let apiPrefixes = [
             "/api/", "/events", "/metrics", "/swagger/", "/mcp", "/rpc", "/health", "/stats", "/servers", "/admin/",
-            "/tools/",
+            "/tools/", "/ws/",
         ]
         let served = Set(
             buildRouter(harness.environment).routes.map { route in

@@ -17,7 +17,9 @@ struct SettingsRepositoryTests {
         "approval_timeout_sec", "quarantine_new_servers", "allowed_hosts", "http_idle_timeout_sec",
         "http_max_connections",
         "startup_timeout_sec", "audit_max_payload_bytes", "mcp_session_idle_sec", "mcp_max_sessions_per_key",
-        "mcp_max_calls_per_key", "shutdown_timeout_sec", "oauth_client_metadata_url", "oauth_refresh_check_sec",
+        "mcp_max_calls_per_key", "api_rate_limit_per_minute", "max_concurrent_calls", "max_concurrent_calls_per_key",
+        "max_queued_calls", "health_check_interval_sec", "health_check_timeout_sec", "health_check_failures",
+        "shutdown_timeout_sec", "oauth_client_metadata_url", "oauth_refresh_check_sec",
         "slim_tools", "tools_cache_ttl_sec", "codex_dynamic_tool_compat", "tool_description_overrides",
         "tool_pinning",
     ]

@@ -10,6 +10,7 @@ import { toolChangesSection } from "./tool-changes.js";
 const POLL_MS = 5000;
 const LOG_LINES = 100;
 const STATE_CLASS = { running: "ok", starting: "warn", backoff: "warn", crash_loop: "bad", stopped: "muted" };
+const HEALTH_CLASS = { healthy: "ok", failing: "warn", unhealthy: "bad", unknown: "muted" };
 
 export async function render(view) {
   const key = location.hash.replace(/^#\/?/, "").split("?")[0].split("/")[1];
@@ -43,6 +44,19 @@ function stateBadge(status) {
   if (status?.protocol_version) details.push(`MCP ${status.protocol_version}`);
   return h("span", { class: `cfg-state ${STATE_CLASS[state] || ""}`, "data-state": state },
     h("span", { "aria-hidden": "true" }, "● "), state.replace("_", " "),
+    details.length ? h("span", { class: "muted" }, ` (${details.join(", ")})`) : null);
+}
+
+/** What the periodic health checks (ping) found: state, failures, when last checked. */
+function healthBadge(health) {
+  const state = health?.state || "unknown";
+  const details = [];
+  if (health?.consecutive_failures) details.push(`${health.consecutive_failures} failed in a row`);
+  if (health?.error_count) details.push(`${health.error_count} failed check${health.error_count === 1 ? "" : "s"} in all`);
+  if (health?.last_check) details.push(`checked ${relativeTime(health.last_check)}`);
+  if (health?.response_time_ms != null && health?.last_result === "ok") details.push(`${health.response_time_ms} ms`);
+  return h("span", { class: `cfg-state ${HEALTH_CLASS[state] || ""}`, "data-health": state },
+    h("span", { "aria-hidden": "true" }, "● "), state,
     details.length ? h("span", { class: "muted" }, ` (${details.join(", ")})`) : null);
 }
 
@@ -111,6 +125,7 @@ async function renderList(view) {
           h("thead", {}, h("tr", {},
             h("th", { scope: "col" }, "Name"),
             h("th", { scope: "col" }, "State"),
+            h("th", { scope: "col" }, "Health"),
             h("th", { scope: "col" }, "Enabled"),
             h("th", { scope: "col" }, "Namespace"),
             h("th", { scope: "col" }, "Tools"),
@@ -121,6 +136,7 @@ async function renderList(view) {
               h("th", { scope: "row" }, h("a", { href: `#/servers/${encodeURIComponent(server.name)}` }, server.name)),
               h("td", {}, stateBadge(server.status),
                 server.status?.last_error ? h("div", { class: "cfg-small bad cfg-error-line", title: server.status.last_error }, server.status.last_error) : null),
+              h("td", {}, healthBadge(server.status?.health)),
               h("td", {}, server.enabled ? "yes" : h("span", { class: "warn" }, "disabled"), server.quarantined ? h("div", { class: "bad cfg-small" }, "quarantined") : null),
               h("td", {}, h("code", {}, server.namespace)),
               h("td", { class: "cfg-num", "data-tool-count": String(server.tool_count) }, String(server.tool_count)),
@@ -197,6 +213,9 @@ async function renderDetail(view, key) {
   function drawOverview() {
     const rows = [
       ["State", [stateBadge(server.status), server.status?.last_error ? h("div", { class: "bad cfg-pre-line" }, server.status.last_error) : null]],
+      ["Health", [healthBadge(server.status?.health),
+        server.status?.health?.last_result && server.status.health.last_result !== "ok"
+          ? h("div", { class: "bad cfg-pre-line" }, server.status.health.last_result) : null]],
       ["Enabled", server.enabled ? "yes" : h("span", { class: "warn" }, "no: clients do not see its tools")],
       server.quarantined ? ["Quarantined", h("span", { class: "bad" }, "yes: its tools changed and wait for review")] : null,
       ["Namespace", h("code", {}, `${server.namespace}__*`)],
@@ -209,6 +228,8 @@ async function renderDetail(view, key) {
       Object.keys(server.headers || {}).length ? ["Headers", h("code", { class: "cfg-pre-line" }, pairsText(server.headers))] : null,
       ["Instances", server.instance_mode === "per_session" ? "one per client session" : "one shared by every session"],
       ["Timeouts", `idle ${server.idle_timeout_sec} s, call ${server.call_timeout_sec} s`],
+      ["Calls at once", server.max_concurrent_calls == null ? "as the setting max_concurrent_calls says"
+        : server.max_concurrent_calls === 0 ? "no cap" : `${server.max_concurrent_calls}; more wait in line`],
       ["Tools", String(server.tool_count)],
       ["Changed", relativeTime(server.updated_at)],
     ].filter(Boolean);
@@ -430,6 +451,8 @@ function serverForm(prefix, server, submitLabel) {
       "Stop the process after this long without calls."),
     field(id("call_timeout_sec"), "Call timeout (s)", text("call_timeout_sec", server ? String(server.call_timeout_sec) : "", { inputmode: "numeric", placeholder: "120" }),
       "Answer a call with an error after this long."),
+    field(id("max_concurrent_calls"), "Calls at once", text("max_concurrent_calls", server?.max_concurrent_calls == null ? "" : String(server.max_concurrent_calls), { inputmode: "numeric", placeholder: "the setting" }),
+      "Tool calls it runs at once; more wait in line (0: no cap; empty: the setting max_concurrent_calls)."),
     h("div", { class: "cfg-check" },
       h("input", { type: "checkbox", id: id("enabled"), name: "enabled", checked: server ? server.enabled : true }),
       h("label", { for: id("enabled") }, "Enabled")),
@@ -458,6 +481,9 @@ function serverBody(form, before) {
     const number = wholeNumber(data.get(name));
     if (number !== undefined) body[name] = number;
   }
+  const cap = wholeNumber(data.get("max_concurrent_calls"));
+  if (cap !== undefined) body.max_concurrent_calls = cap;
+  else if (before) body.max_concurrent_calls = null;
   let pairs;
   const mapField = http ? "headers" : "env";
   try {

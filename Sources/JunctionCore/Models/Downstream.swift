@@ -45,6 +45,9 @@ public struct Downstream: Codable, Sendable, Hashable, Identifiable {
     public var instanceMode: InstanceMode
     public var idleTimeoutSec: Int
     public var callTimeoutSec: Int
+    /// Tool calls this server runs at once (more wait in line); nil follows the setting
+    /// `max_concurrent_calls`, 0 is no cap.
+    public var maxConcurrentCalls: Int?
     public var tags: [String: String]
     public var createdAt: Date
     public var updatedAt: Date
@@ -69,6 +72,7 @@ public struct Downstream: Codable, Sendable, Hashable, Identifiable {
         instanceMode: InstanceMode = .shared,
         idleTimeoutSec: Int = Downstream.defaultIdleTimeoutSec,
         callTimeoutSec: Int = Downstream.defaultCallTimeoutSec,
+        maxConcurrentCalls: Int? = nil,
         tags: [String: String] = [:],
         createdAt: Date = Date(),
         updatedAt: Date = Date()
@@ -89,6 +93,7 @@ public struct Downstream: Codable, Sendable, Hashable, Identifiable {
         self.instanceMode = instanceMode
         self.idleTimeoutSec = idleTimeoutSec
         self.callTimeoutSec = callTimeoutSec
+        self.maxConcurrentCalls = maxConcurrentCalls
         self.tags = tags
         self.createdAt = createdAt
         self.updatedAt = updatedAt
@@ -113,6 +118,7 @@ public struct Downstream: Codable, Sendable, Hashable, Identifiable {
         case instanceMode = "instance_mode"
         case idleTimeoutSec = "idle_timeout_sec"
         case callTimeoutSec = "call_timeout_sec"
+        case maxConcurrentCalls = "max_concurrent_calls"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
     }
@@ -136,6 +142,7 @@ public struct Downstream: Codable, Sendable, Hashable, Identifiable {
         try container.encode(instanceMode, forKey: .instanceMode)
         try container.encode(idleTimeoutSec, forKey: .idleTimeoutSec)
         try container.encode(callTimeoutSec, forKey: .callTimeoutSec)
+        try container.encode(maxConcurrentCalls, forKey: .maxConcurrentCalls)
         try container.encode(tags, forKey: .tags)
         try container.encode(createdAt, forKey: .createdAt)
         try container.encode(updatedAt, forKey: .updatedAt)

@@ -20,19 +20,25 @@ public actor DownstreamPool {
         /// `handshake` and the version `initialize` settled); nil while none runs.
         public var era: String?
         public var protocolVersion: String?
+        /// What the periodic health checks found (see `DownstreamPool+Health.swift`).
+        public var health = Health()
 
         enum CodingKeys: String, CodingKey {
-            case state, instances, crashes, era
+            case state, instances, crashes, era, health
             case downstreamId = "server_id"
             case lastError = "last_error"
             case restartInSeconds = "restart_in_sec"
             case protocolVersion = "protocol_version"
         }
 
-        /// The same state, apart from the restart countdown (which changes by itself).
+        /// The same state, apart from the restart countdown (which changes by itself) and what
+        /// each passing health check refreshes (its time, its round trip).
         func isSameState(as other: Status) -> Bool {
             var this = self
             this.restartInSeconds = other.restartInSeconds
+            this.health.lastCheck = other.health.lastCheck
+            this.health.responseTimeMs = other.health.responseTimeMs
+            this.health.lastResult = other.health.lastResult
             return this == other
         }
     }
@@ -48,6 +54,14 @@ public actor DownstreamPool {
         /// `initialize` (a legacy server may never answer an unknown method); at most the startup
         /// timeout.
         public var probeTimeout: Duration = .seconds(5)
+        /// Time between health checks of running servers (zero: none). Setting
+        /// `health_check_interval_sec`.
+        public var healthCheckInterval: Duration = .seconds(30)
+        /// Longest a health check waits for its answer. Setting `health_check_timeout_sec`.
+        public var healthCheckTimeout: Duration = .seconds(10)
+        /// Failed checks in a row that make a server unhealthy (restarted). Setting
+        /// `health_check_failures`.
+        public var healthCheckFailures = 3
         public init() {}
     }
 
@@ -70,10 +84,13 @@ public actor DownstreamPool {
         /// The credential source of a remote server under an auth scope (nil: the server's own),
         /// or nil when it is called without one (OAuth not set up).
         public var authorizer: @Sendable (Downstream, String?) -> (any HTTPAuthorizer)? = { _, _ in nil }
+        /// The server's definition as it stands now, or nil when it was removed or disabled: what a
+        /// server the health checks found unhealthy is started again as.
+        public var current: @Sendable (Downstream) -> Downstream? = { $0 }
         public init() {}
     }
 
-    private struct CrashRecord {
+    struct CrashRecord {
         var count = 0
         var lastCrash: ContinuousClock.Instant?
         var lastError: String?
@@ -82,27 +99,31 @@ public actor DownstreamPool {
 
     private let home: JunctionHome
     private let secrets: @Sendable (String) throws -> AuthScopeRepository.Secrets
-    private(set) var options: Options
-    private var hooks = Hooks()
+    var options: Options
+    var hooks = Hooks()
     /// Running instances. Changed only on the actor; also read without it (`readyInstance`) so a
     /// call to a server already running costs no actor hop.
     private let live = Mutex<[InstanceKey: DownstreamInstance]>([:])
-    private var instances: [InstanceKey: DownstreamInstance] {
+    var instances: [InstanceKey: DownstreamInstance] {
         get { live.withLock { $0 } }
         set { live.withLock { $0 = newValue } }
     }
-    private var starting: [InstanceKey: Task<DownstreamInstance, any Error>] = [:]
-    private var crashes: [String: CrashRecord] = [:]
+    var starting: [InstanceKey: Task<DownstreamInstance, any Error>] = [:]
+    var crashes: [String: CrashRecord] = [:]
     private var refreshes: [InstanceKey: Task<Void, Never>] = [:]
     /// The era each server was last found to speak, for the pool's lifetime: a server remembered
     /// as handshake-era is not probed again (some legacy servers die on an unknown method).
     var eras: [EraMemoryKey: ProtocolEra] = [:]
-    private var stopping = false
+    var stopping = false
     /// Every process started and not yet exited, for shutdown.
     private let processes = ProcessTracker()
     /// The status last reported through `hooks.statusChanged`, per downstream id.
     private var reported: [String: Status] = [:]
-    private let logger = Logger(label: "junction.pool")
+    /// Health checks: per instance, per server, and the restarts they scheduled.
+    var instanceHealth: [InstanceKey: InstanceHealth] = [:]
+    var serverHealth: [String: ServerHealth] = [:]
+    var healthRestarts: [InstanceKey: Task<Void, Never>] = [:]
+    let logger = Logger(label: "junction.pool")
 
     public init(
         home: JunctionHome,
@@ -178,6 +199,7 @@ public actor DownstreamPool {
             try ensureNotStopping(downstream)
         }
         instances[key] = instance
+        instanceHealth[key] = InstanceHealth()
         reportStatus(of: downstream)
         return instance
     }
@@ -206,6 +228,12 @@ public actor DownstreamPool {
     }
 
     public func status(of downstream: Downstream) -> Status {
+        var status = processStatus(of: downstream)
+        status.health = health(of: downstream)
+        return status
+    }
+
+    private func processStatus(of downstream: Downstream) -> Status {
         let live = instances.values.filter { $0.key.downstreamId == downstream.id && $0.isRunning }
         let record = crashes[downstream.id] ?? CrashRecord()
         let now = ContinuousClock.now
@@ -239,6 +267,7 @@ public actor DownstreamPool {
 
     /// Stops every instance of one downstream (it was removed, disabled or changed).
     public func stop(downstreamId: String) {
+        cancelHealthRestarts { $0.downstreamId == downstreamId }
         for (key, instance) in instances where key.downstreamId == downstreamId {
             instances[key] = nil
             instance.stop()
@@ -284,6 +313,7 @@ public actor DownstreamPool {
     /// and refuses new requests; the processes are stopped by `stopProcesses`.
     public func retireAll() {
         stopStarting()
+        cancelHealthRestarts { _ in true }
         let retired = Array(instances.values)
         for instance in retired { instance.endSubscriptions() }
         instances.removeAll()
@@ -563,7 +593,7 @@ public actor DownstreamPool {
         "notifications/prompts/list_changed",
     ]
 
-    private func instanceExited(_ key: InstanceKey, downstream: Downstream, reason: String) {
+    func instanceExited(_ key: InstanceKey, downstream: Downstream, reason: String) {
         guard let instance = instances[key], !instance.isRunning else { return }
         instances[key] = nil
         defer { reportStatus(of: downstream) }
@@ -579,14 +609,14 @@ public actor DownstreamPool {
     }
 
     /// Tells the engine the server's status when it differs from the one last told.
-    private func reportStatus(of downstream: Downstream) {
+    func reportStatus(of downstream: Downstream) {
         let status = status(of: downstream)
         if let last = reported[downstream.id], last.isSameState(as: status) { return }
         reported[downstream.id] = status
         hooks.statusChanged(downstream, status)
     }
 
-    private func recordCrash(_ downstream: Downstream, reason: String) {
+    func recordCrash(_ downstream: Downstream, reason: String) {
         var record = crashes[downstream.id] ?? CrashRecord()
         let now = ContinuousClock.now
         // A server that ran a minute without trouble starts its count again.

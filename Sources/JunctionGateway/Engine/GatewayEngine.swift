@@ -34,6 +34,9 @@ public final class GatewayEngine: Sendable {
     let visibleTools = VisibleToolCache()
     /// Tier 2: results of read-only calls.
     public let resultCache = ToolResultCache()
+    /// Caps on tool calls running at once, per server and per client key (settings
+    /// `max_concurrent_calls`, `max_concurrent_calls_per_key`, `max_queued_calls`).
+    public let callLimiter = CallLimiter()
     /// Seals the `requestState` of multi round-trip requests relayed to modern clients.
     let requestStates = RequestStateSeal()
     /// What happens in the engine, for the daemon's event streams: calls as they are decided,
@@ -98,6 +101,10 @@ public final class GatewayEngine: Sendable {
             options.maxMessageBytes = bytes
         }
         if let startup = Self.startupTimeout(database) { options.startupTimeout = startup }
+        let health = Self.healthCheckSettings(database)
+        options.healthCheckInterval = health.interval
+        options.healthCheckTimeout = health.timeout
+        options.healthCheckFailures = health.failures
         self.pool = DownstreamPool(home: home, options: options, secrets: { try scopes.secrets(of: $0) })
         reloadSettings()
         _ = quarantineChanges()
@@ -113,6 +120,23 @@ public final class GatewayEngine: Sendable {
         }
         let presentation = ToolPresentation(settings: settings)
         toolPresentation.withLock { $0 = presentation }
+        if let perServer = try? settings.integer("max_concurrent_calls"),
+            let perKey = try? settings.integer("max_concurrent_calls_per_key"),
+            let maxQueued = try? settings.integer("max_queued_calls")
+        {
+            let limits = CallLimiter.Limits(perServer: perServer, perKey: perKey, maxQueued: maxQueued)
+            if callLimiter.limits != limits { callLimiter.limits = limits }
+        }
+    }
+
+    /// The health check settings (`health_check_interval_sec`, `health_check_timeout_sec`,
+    /// `health_check_failures`); their defaults when unreadable.
+    static func healthCheckSettings(_ database: AppDatabase) -> (interval: Duration, timeout: Duration, failures: Int) {
+        let settings = SettingsRepository(database)
+        let interval = (try? settings.integer("health_check_interval_sec")) ?? 30
+        let timeout = (try? settings.integer("health_check_timeout_sec")) ?? 10
+        let failures = (try? settings.integer("health_check_failures")) ?? 3
+        return (.seconds(max(0, interval)), .seconds(max(1, timeout)), max(1, failures))
     }
 
     /// The `startup_timeout_sec` setting, when it can be read.
@@ -150,6 +174,12 @@ public final class GatewayEngine: Sendable {
                         // Short: one actor hop; ends by itself.
                         Task { [pool] in await pool.setStartupTimeout(startup) }
                     }
+                    let health = Self.healthCheckSettings(database)
+                    // Short: one actor hop; ends by itself.
+                    Task { [pool] in
+                        await pool.setHealthChecks(
+                            interval: health.interval, timeout: health.timeout, failures: health.failures)
+                    }
                     publishReload(generation: generation)
                     publishQuarantineChanges()
                     for session in sessions.withLock({ Array($0.values) }) {
@@ -164,6 +194,7 @@ public final class GatewayEngine: Sendable {
                     await pool.stopIdle()
                 }
             }
+            group.addTask { [pool] in await pool.runHealthChecks() }
         }
     }
 
@@ -214,6 +245,9 @@ public final class GatewayEngine: Sendable {
             self?.publishStatus(downstream, status)
         }
         hooks.authorizer = { [oauth] downstream, scopeId in oauth.authorizer(for: downstream, scopeId: scopeId) }
+        hooks.current = { [weak self] downstream in
+            self?.routing.resolver.resolver.config.downstream(id: downstream.id).flatMap { $0.enabled ? $0 : nil }
+        }
         return hooks
     }
 

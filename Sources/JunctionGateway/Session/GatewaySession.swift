@@ -86,6 +86,9 @@ public final class GatewaySession: Sendable {
 
     /// The client as the audit and approvals name it: the key's name, else what it calls itself.
     var clientName: String? { principal ?? state.withLock { $0.clientName } }
+    /// What `max_concurrent_calls_per_key` counts this session's calls against: its client key,
+    /// or `admin` for sessions without a named one.
+    var callLimitKey: String { principal ?? "admin" }
 
     var target: ClientTarget { state.withLock { $0.target } }
 
@@ -902,6 +905,21 @@ public final class GatewaySession: Sendable {
             let result = Self.markingCacheHit(RawJSON(trusted: hit.value), age: hit.age)
             return finish(.ok, .response(id: id, result: result))
         }
+        // Past its server's or its key's cap the call waits in line; past the line's bound it fails
+        // with a tool error the model can read.
+        let permit: CallLimiter.Permit
+        do {
+            permit = try await engine.callLimiter.acquire(
+                server: downstream.id, serverName: downstream.name, serverCap: downstream.maxConcurrentCalls,
+                key: callLimitKey)
+        } catch let refusal as CallLimiter.Refusal {
+            record.errorMessage = refusal.description
+            return finish(.error, Self.toolError(id: id, refusal.description))
+        } catch {
+            auditCancelled()
+            throw CancellationError()
+        }
+        defer { permit.release() }
         do {
             let scopeId = decision.authScope?.id
             let instance: DownstreamInstance

@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdWebSocket
 import JunctionStore
 
 /// Builds the daemon's router: `/api/v1` behind the access checks, errors as JSON.
@@ -7,14 +8,8 @@ public func buildRouter(_ environment: ServerEnvironment) -> Router<APIContext> 
     let router = Router(context: APIContext.self)
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: ShutdownMiddleware(flag: environment.shutdown))
-    router.add(
-        middleware: AccessMiddleware(
-            apiKey: environment.apiKey,
-            hosts: HostPolicy(
-                allowRemote: environment.allowRemote, allowedHosts: environment.allowedHosts,
-                boundHost: environment.boundHost),
-            isPublic: isPublic,
-            clientKey: { presented in try await clientIdentity(presented, environment: environment) }))
+    router.add(middleware: accessMiddleware(environment))
+    router.add(middleware: RateLimitMiddleware(registry: environment.mcp))
     router.add(middleware: OffloadMiddleware(executor: environment.database.executor, heavy: environment.heavyReads))
     let api = router.group("api/v1")
     HealthController(environment: environment).addRoutes(to: api)
@@ -44,7 +39,28 @@ public func buildRouter(_ environment: ServerEnvironment) -> Router<APIContext> 
     OpenGatewayController(environment: environment).addRoutes(to: router)
     ProxyEngineController(environment: environment).addRoutes(to: router)
     WebController().addRoutes(to: router)
+    ProxyHealthController(environment: environment).addRoutes(to: router)
+    ProxyEventsController(environment: environment, access: accessMiddleware(environment)).addRoutes(to: router)
     return router
+}
+
+/// The routes reached by a WebSocket upgrade (`/ws/proxy-events`), checked as every API request.
+func buildWebSocketRouter(_ environment: ServerEnvironment) -> Router<WebSocketAPIContext> {
+    let router = Router(context: WebSocketAPIContext.self)
+    ProxyEventsController(environment: environment, access: accessMiddleware(environment))
+        .addWebSocketRoutes(to: router)
+    return router
+}
+
+/// The access checks (Host, Origin, key) for this daemon.
+func accessMiddleware(_ environment: ServerEnvironment) -> AccessMiddleware {
+    AccessMiddleware(
+        apiKey: environment.apiKey,
+        hosts: HostPolicy(
+            allowRemote: environment.allowRemote, allowedHosts: environment.allowedHosts,
+            boundHost: environment.boundHost),
+        isPublic: isPublic,
+        clientKey: { presented in try await clientIdentity(presented, environment: environment) })
 }
 
 /// Paths where a named client key is accepted besides the daemon's key: MCP over HTTP.
@@ -61,7 +77,9 @@ func isPublic(_ path: String) -> Bool {
     case "/api/v1/health", "/api/v1/openapi.yaml", "/swagger/swagger.yaml", "/api/v1/oauth/callback", "/health":
         return true
     default:
-        let guarded = ["/api/", "/events", "/mcp", "/rpc", "/metrics", "/stats", "/servers", "/admin", "/tools"]
+        let guarded = [
+            "/api/", "/events", "/mcp", "/rpc", "/metrics", "/stats", "/servers", "/admin", "/tools", "/health/proxy", "/ws/",
+        ]
         return !guarded.contains { path == $0 || path.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
     }
 }

@@ -26,15 +26,16 @@ struct AccessMiddleware: RouterMiddleware {
         _ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response
     ) async throws -> Response {
         var context = context
-        if context.trusted {
-            context.identity = .admin
-        } else {
-            try checkHostAndOrigin(request, context: context)
-            if !isPublic(request.uri.path) {
-                context.identity = try await checkKey(request)
-            }
-        }
+        context.identity = try await admit(request, context: context)
         return try await next(request, context)
+    }
+
+    /// Who the request comes from (nil on a public path), or the refusal: the checks of every
+    /// request, also run before a WebSocket upgrade.
+    func admit(_ request: Request, context: APIContext) async throws -> ClientIdentity? {
+        if context.trusted { return .admin }
+        try checkHostAndOrigin(request, context: context)
+        return isPublic(request.uri.path) ? nil : try await checkKey(request)
     }
 
     private func checkHostAndOrigin(_ request: Request, context: APIContext) throws {

@@ -1,5 +1,6 @@
 import Hummingbird
 import HummingbirdCore
+import HummingbirdWebSocket
 import NIOCore
 import Synchronization
 
@@ -105,14 +106,22 @@ extension HTTPServerBuilder {
     /// HTTP/1 with the daemon's connection hygiene: a connection idle for `idleTimeout` (before
     /// its request head is complete, between keep-alive requests, or while a request body
     /// stalls) is closed, and `limiter` caps how many are open.
+    ///
+    /// A request asking for a WebSocket upgrade goes to `webSocketRouter` first; one it does not
+    /// upgrade (refused or unknown) is served by the application's router as any other. An
+    /// upgraded connection leaves the HTTP handlers (and the cap's count) behind, and is pinged
+    /// every 30 s.
     static func junction(
-        idleTimeout: Duration, limiter: ConnectionLimiter,
+        idleTimeout: Duration, limiter: ConnectionLimiter, webSocketRouter: Router<WebSocketAPIContext>,
         handlers: @escaping @Sendable () -> any RemovableChannelHandler
     ) -> HTTPServerBuilder {
         let seconds = max(1, idleTimeout.components.seconds)
-        return .http1(
+        return .http1WebSocketUpgrade(
+            webSocketRouter: webSocketRouter,
             configuration: .init(
-                additionalChannelHandlers: [ConnectionTrackingHandler(limiter: limiter), handlers()],
-                idleTimeout: .seconds(seconds)))
+                http1: .init(
+                    additionalChannelHandlers: [ConnectionTrackingHandler(limiter: limiter), handlers()],
+                    idleTimeout: .seconds(seconds)),
+                ws: .init(maxFrameSize: 1 << 20, autoPing: .enabled(timePeriod: .seconds(30)))))
     }
 }

@@ -29,6 +29,11 @@ enum EmbeddedOpenAPI {
           printed by `junction serve`) as `X-API-Key`, `Authorization: Bearer` or `?apikey=`. Peers on
           the daemon's unix socket need none. The Host header must name this machine and a browser's
           Origin must be the daemon's own (DNS rebinding defence): otherwise 403, for every route.
+        - Requests with a key (all but MCP over HTTP, which is bounded by requests in flight) count
+          against that key's requests per minute (setting `api_rate_limit_per_minute`): answers carry
+          `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` (when the key's minute
+          ends, in seconds since 1970); past the limit a request gets 429 `rate_limited` with
+          `Retry-After`. Unix-socket peers are not limited.
       license:
         name: See the Junction repository
     servers:
@@ -79,8 +84,8 @@ enum EmbeddedOpenAPI {
       - name: proxy-engine
         description: |
           MCP Proxy Engine's API at its own paths and in its own shapes (docs/seed-apis.md):
-          `/admin/proxy-*`, `/admin/servers`, `/tools/proxy`, `/tools/call`, `/metrics/proxy`. Errors in
-          its envelope.
+          `/admin/proxy-*`, `/admin/servers`, `/tools/proxy`, `/tools/call`, `/metrics/proxy`, `/health/proxy`,
+          `WS /ws/proxy-events` (docs/health.md). Errors in its envelope.
 
     paths:
       /api/v1/health:
@@ -2869,6 +2874,55 @@ enum EmbeddedOpenAPI {
             "403": { $ref: "#/components/responses/Forbidden" }
             5XX: { $ref: "#/components/responses/ProxyEngineRefusal" }
 
+      /health/proxy:
+        get:
+          tags: [proxy-engine]
+          operationId: proxyHealth
+          summary: The engine's and each enabled server's health, from the periodic health checks.
+          description: |
+            A server's `status`: `healthy` (its last check passed), `degraded` (its last checks failed,
+            fewer in a row than restart it), `unhealthy` (it stopped answering and was restarted, until
+            its new process passes a check), `unknown` (running, not checked yet), `stopped` (not
+            running; stopped servers are not checked). `overall_health` is `healthy` when no server is
+            degraded or unhealthy, `unhealthy` when every server that runs (or was restarted) is,
+            `degraded` otherwise.
+          responses:
+            "200":
+              description: The health document.
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/ProxyHealth" }
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "429": { $ref: "#/components/responses/RateLimited" }
+
+      /ws/proxy-events:
+        get:
+          tags: [proxy-engine]
+          operationId: proxyEvents
+          summary: The engine's events as a WebSocket feed (MCP Proxy Engine seed).
+          description: |
+            A WebSocket (`Upgrade: websocket`; the key as a header or `?apikey=`, as browsers cannot set
+            headers). Each event is one text message `{"type", "timestamp", "data", "id"}`, `type` one of
+            `server_connected`, `server_disconnected`, `tool_discovered`, `discovery_cycle_completed`,
+            `tool_call_started`, `tool_call_completed` (`data` has `tool_name`, `server_name`,
+            `call_id`, `duration_ms`, `success`, `status`, `error`). Messages the client sends are
+            ignored; the feed ends when the daemon stops. An upgrade request without the key, or from
+            another Host or Origin, is closed at once with close code 4401 or 4403 (4000 + the status
+            the API would answer) and the error code as the reason. A request without the upgrade gets
+            426, or 401 and 403 as any request.
+          responses:
+            "101":
+              description: Switched to the WebSocket protocol; the events follow as text messages.
+            "401": { $ref: "#/components/responses/Unauthorized" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "426":
+              description: Not a WebSocket upgrade request (`upgrade_required`).
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/Error" }
+            "429": { $ref: "#/components/responses/RateLimited" }
+
       /api/v1/client-keys:
         get:
           tags: [client-keys]
@@ -3216,6 +3270,24 @@ enum EmbeddedOpenAPI {
           content:
             application/json:
               schema: { $ref: "#/components/schemas/Error" }
+        RateLimited:
+          description: |
+            The key made `api_rate_limit_per_minute` requests this minute (`rate_limited`); retry after
+            `Retry-After` seconds.
+          headers:
+            Retry-After:
+              description: Seconds until the key's minute ends.
+              schema: { type: integer, minimum: 1 }
+            X-RateLimit-Limit:
+              schema: { type: integer, minimum: 1 }
+            X-RateLimit-Remaining:
+              schema: { type: integer, minimum: 0 }
+            X-RateLimit-Reset:
+              description: When the key's minute ends, in seconds since 1970.
+              schema: { type: integer }
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Error" }
         Unauthorized:
           description: No API key, or a wrong one.
           content:
@@ -3396,13 +3468,59 @@ enum EmbeddedOpenAPI {
               description: |
                 Machine-readable: `invalid_request`, `host_required`, `invalid_host`, `duplicate_host`,
                 `unauthorized`, `forbidden_host`, `forbidden_origin`, `not_found`, `conflict`, `server_unavailable`,
-                `too_large`, `unsupported_media_type`, `method_not_allowed`, `busy`, `secret_key`,
-                `database`, `internal`.
+                `too_large`, `unsupported_media_type`, `method_not_allowed`, `busy`, `rate_limited`,
+                `upgrade_required`, `secret_key`, `database`, `internal`.
             field:
               type: string
               description: The request field at fault (`root_path`, `rules[2].policy`, `env_vars.TOKEN`).
             details:
               description: More about the error (the current state on a 409, say).
+          additionalProperties: false
+        ProxyHealth:
+          type: object
+          required: [status, engine_status, servers, overall_health]
+          properties:
+            status:
+              type: string
+              enum: [healthy, unhealthy]
+              description: The engine's own health (`unhealthy` while it shuts down).
+            engine_status:
+              type: string
+              enum: [running, stopping]
+            servers:
+              type: object
+              description: Each enabled server, by name.
+              additionalProperties: { $ref: "#/components/schemas/ProxyServerHealth" }
+            overall_health:
+              type: string
+              enum: [healthy, degraded, unhealthy]
+          additionalProperties: false
+        ProxyServerHealth:
+          type: object
+          required: [status, state, consecutive_failures, error_count]
+          properties:
+            status:
+              type: string
+              enum: [healthy, degraded, unhealthy, unknown, stopped]
+            last_check:
+              $ref: "#/components/schemas/Timestamp"
+              description: When it was last checked; left out if never.
+            response_time_ms:
+              type: integer
+              minimum: 0
+              description: The last passing check's round trip; left out after a failed one.
+            error:
+              type: string
+              description: What went wrong, for a degraded or unhealthy server.
+            state:
+              type: string
+              enum: [stopped, starting, running, backoff, crash_loop]
+              description: The pool state, as in `DownstreamStatus`.
+            consecutive_failures: { type: integer, minimum: 0 }
+            error_count:
+              type: integer
+              minimum: 0
+              description: Failed checks since the daemon started.
           additionalProperties: false
 
         Id:
@@ -3545,6 +3663,7 @@ enum EmbeddedOpenAPI {
             - instance_mode
             - idle_timeout_sec
             - call_timeout_sec
+            - max_concurrent_calls
             - tags
             - created_at
             - updated_at
@@ -3580,6 +3699,13 @@ enum EmbeddedOpenAPI {
               minimum: 0
               description: Seconds without calls before a process is stopped (0 never).
             call_timeout_sec: { type: integer, minimum: 1 }
+            max_concurrent_calls:
+              type: [integer, "null"]
+              minimum: 0
+              maximum: 10000
+              description: |
+                Tool calls it runs at once; more wait in line (setting `max_queued_calls`), past which a
+                call fails with a tool error. `null` follows the setting `max_concurrent_calls`; 0 is no cap.
             tags: { $ref: "#/components/schemas/StringMap" }
             created_at: { $ref: "#/components/schemas/Timestamp" }
             updated_at: { $ref: "#/components/schemas/Timestamp" }
@@ -3606,7 +3732,7 @@ enum EmbeddedOpenAPI {
         DownstreamStatus:
           type: object
           description: The server's processes as the pool sees them now.
-          required: [server_id, state, instances, crashes]
+          required: [server_id, state, instances, crashes, health]
           properties:
             server_id: { $ref: "#/components/schemas/Id" }
             state:
@@ -3635,6 +3761,41 @@ enum EmbeddedOpenAPI {
             protocol_version:
               type: string
               description: The protocol version spoken with it; left out while none runs.
+            health: { $ref: "#/components/schemas/DownstreamHealth" }
+          additionalProperties: false
+        DownstreamHealth:
+          type: object
+          description: |
+            What the periodic health checks (`ping`; `server/discover` for a modern-era server) of its
+            running processes found (settings `health_check_interval_sec`, `health_check_timeout_sec`,
+            `health_check_failures`). A server stopped for idleness is not checked.
+          required: [state, consecutive_failures, error_count]
+          properties:
+            state:
+              type: string
+              enum: [healthy, failing, unhealthy, unknown]
+              description: |
+                `healthy`: its last check passed; `failing`: its last checks failed, fewer in a row than
+                make it unhealthy; `unhealthy`: it stopped answering and was killed and restarted (until
+                its new process passes a check); `unknown`: not checked while running.
+            last_check:
+              $ref: "#/components/schemas/Timestamp"
+              description: When it was last checked; left out if never.
+            last_result:
+              type: string
+              description: "`ok`, or what went wrong with the last check."
+            response_time_ms:
+              type: integer
+              minimum: 0
+              description: The last passing check's round trip.
+            consecutive_failures:
+              type: integer
+              minimum: 0
+              description: Failed checks in a row of its running process.
+            error_count:
+              type: integer
+              minimum: 0
+              description: Failed checks since the daemon started.
           additionalProperties: false
         DownstreamCreate:
           type: object
@@ -3691,6 +3852,13 @@ enum EmbeddedOpenAPI {
               description: 120 when absent.
               type: [integer, "null"]
               minimum: 1
+            max_concurrent_calls:
+              description: |
+                Tool calls it runs at once, more wait in line (0: no cap); absent or `null` follows the
+                setting `max_concurrent_calls`.
+              type: [integer, "null"]
+              minimum: 0
+              maximum: 10000
             tags:
               description: A map, or the list form (`["database", "env:production"]`; docs/seed-apis.md).
               oneOf:
@@ -3704,7 +3872,7 @@ enum EmbeddedOpenAPI {
           type: object
           description: |
             Absent fields keep their value. `command`, `url` and `cwd` may be `null` (or empty) to
-            clear them; no other field may be `null`. Maps and `args`, when given, replace the whole
+            clear them, `max_concurrent_calls` `null` to follow the setting; no other field may be `null`. Maps and `args`, when given, replace the whole
             value. Without `transport`, a server left with only a `url` becomes an http server and one
             left with only a `command` a stdio server.
           properties:
@@ -3727,6 +3895,11 @@ enum EmbeddedOpenAPI {
               enum: [shared, per_session, per-session]
             idle_timeout_sec: { type: integer, minimum: 0 }
             call_timeout_sec: { type: integer, minimum: 1 }
+            max_concurrent_calls:
+              description: "`null` returns it to the setting `max_concurrent_calls`."
+              type: [integer, "null"]
+              minimum: 0
+              maximum: 10000
             tags:
               oneOf:
                 - $ref: "#/components/schemas/StringMap"
@@ -4314,6 +4487,13 @@ enum EmbeddedOpenAPI {
             - mcp_session_idle_sec
             - mcp_max_sessions_per_key
             - mcp_max_calls_per_key
+            - api_rate_limit_per_minute
+            - max_concurrent_calls
+            - max_concurrent_calls_per_key
+            - max_queued_calls
+            - health_check_interval_sec
+            - health_check_timeout_sec
+            - health_check_failures
             - shutdown_timeout_sec
             - oauth_client_metadata_url
             - oauth_refresh_check_sec
@@ -4394,6 +4574,51 @@ enum EmbeddedOpenAPI {
               minimum: 1
               maximum: 100000
               description: MCP-over-HTTP requests in flight at once per key; past it a request is refused (429).
+            api_rate_limit_per_minute:
+              type: integer
+              minimum: 0
+              maximum: 1000000
+              description: |
+                Admin API and REST tool call requests per minute per key; past it a request is refused
+                (429 with Retry-After) until the minute ends (0: no limit).
+            max_concurrent_calls:
+              type: integer
+              minimum: 0
+              maximum: 10000
+              description: |
+                Tool calls a server runs at once (a server's own `max_concurrent_calls` overrides it);
+                more wait in line (0: no cap).
+            max_concurrent_calls_per_key:
+              type: integer
+              minimum: 0
+              maximum: 10000
+              description: |
+                Tool calls one client key runs at once (clients without a named key share the key
+                `admin`); more wait in line (0: no cap).
+            max_queued_calls:
+              type: integer
+              minimum: 0
+              maximum: 100000
+              description: |
+                Tool calls that may wait in line for a capped server or key; past it a call fails at once
+                with a tool error saying why.
+            health_check_interval_sec:
+              type: integer
+              minimum: 0
+              maximum: 86400
+              description: |
+                Seconds between health checks (`ping`) of running servers; one that fails
+                `health_check_failures` in a row is restarted (0: no checks).
+            health_check_timeout_sec:
+              type: integer
+              minimum: 1
+              maximum: 600
+              description: Seconds a health check waits for a server's answer before it counts as failed.
+            health_check_failures:
+              type: integer
+              minimum: 1
+              maximum: 100
+              description: Failed health checks in a row that make a server unhealthy (killed and restarted).
             shutdown_timeout_sec:
               type: integer
               minimum: 1
@@ -4459,6 +4684,13 @@ enum EmbeddedOpenAPI {
                 - mcp_session_idle_sec
                 - mcp_max_sessions_per_key
                 - mcp_max_calls_per_key
+                - api_rate_limit_per_minute
+                - max_concurrent_calls
+                - max_concurrent_calls_per_key
+                - max_queued_calls
+                - health_check_interval_sec
+                - health_check_timeout_sec
+                - health_check_failures
                 - shutdown_timeout_sec
                 - oauth_client_metadata_url
                 - oauth_refresh_check_sec
@@ -4498,6 +4730,13 @@ enum EmbeddedOpenAPI {
             mcp_session_idle_sec: { type: integer, minimum: 5, maximum: 604800 }
             mcp_max_sessions_per_key: { type: integer, minimum: 1, maximum: 100000 }
             mcp_max_calls_per_key: { type: integer, minimum: 1, maximum: 100000 }
+            api_rate_limit_per_minute: { type: integer, minimum: 0, maximum: 1000000 }
+            max_concurrent_calls: { type: integer, minimum: 0, maximum: 10000 }
+            max_concurrent_calls_per_key: { type: integer, minimum: 0, maximum: 10000 }
+            max_queued_calls: { type: integer, minimum: 0, maximum: 100000 }
+            health_check_interval_sec: { type: integer, minimum: 0, maximum: 86400 }
+            health_check_timeout_sec: { type: integer, minimum: 1, maximum: 600 }
+            health_check_failures: { type: integer, minimum: 1, maximum: 100 }
             shutdown_timeout_sec: { type: integer, minimum: 1, maximum: 600 }
             oauth_client_metadata_url: { type: string, description: "An https URL with a path, or \"\"." }
             oauth_refresh_check_sec: { type: integer, minimum: 1, maximum: 3600 }

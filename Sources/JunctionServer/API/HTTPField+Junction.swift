@@ -11,4 +11,7 @@ extension HTTPField.Name {
     /// HTTP/1's Host as a plain field: only a second Host header is left among the fields.
     static let host = HTTPField.Name("Host") ?? .authorization
     static let xContentTypeOptions = HTTPField.Name("X-Content-Type-Options") ?? .cacheControl
+    static let xRateLimitLimit = HTTPField.Name("X-RateLimit-Limit") ?? .cacheControl
+    static let xRateLimitRemaining = HTTPField.Name("X-RateLimit-Remaining") ?? .cacheControl
+    static let xRateLimitReset = HTTPField.Name("X-RateLimit-Reset") ?? .cacheControl
 }

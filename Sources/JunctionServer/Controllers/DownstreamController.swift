@@ -58,6 +58,8 @@ struct DownstreamController {
         var instanceMode: String?
         var idleTimeoutSec: WholeNumber?
         var callTimeoutSec: WholeNumber?
+        /// Tool calls it runs at once; absent or null follows the setting, 0 is no cap.
+        var maxConcurrentCalls: WholeNumber?
         /// A map, or the list form (`["database", "env:production"]`).
         var tags: TagsInput?
 
@@ -67,11 +69,13 @@ struct DownstreamController {
             case httpTransport = "http_transport"
             case idleTimeoutSec = "idle_timeout_sec"
             case callTimeoutSec = "call_timeout_sec"
+            case maxConcurrentCalls = "max_concurrent_calls"
         }
     }
 
     /// `PUT /downstreams/{id}`: a partial update. Absent fields keep their value; `command`, `url`
-    /// and `cwd` may be `null` (or empty) to clear them, no other field may be `null`. Maps
+    /// and `cwd` may be `null` (or empty) to clear them, `max_concurrent_calls` `null` to follow
+    /// the setting; no other field may be `null`. Maps
     /// (`env`, `headers`, `tags`) and `args`, when given, replace the whole value. Without
     /// `transport`, a server left with only a `url` becomes an http server and one left with only
     /// a `command` a stdio server.
@@ -91,6 +95,8 @@ struct DownstreamController {
         var instanceMode: String?
         var idleTimeoutSec: Int?
         var callTimeoutSec: Int?
+        /// `null` returns it to the setting.
+        var maxConcurrentCalls: Patch<Int>
         var tags: [String: String]?
 
         init(from decoder: any Decoder) throws {
@@ -110,6 +116,7 @@ struct DownstreamController {
             instanceMode = try container.decodeUnlessNull(String.self, forKey: .instanceMode)
             idleTimeoutSec = try container.decodeUnlessNull(WholeNumber.self, forKey: .idleTimeoutSec)?.value
             callTimeoutSec = try container.decodeUnlessNull(WholeNumber.self, forKey: .callTimeoutSec)?.value
+            maxConcurrentCalls = try container.decodePatch(WholeNumber.self, forKey: .maxConcurrentCalls).map(\.value)
             tags = try container.decodeUnlessNull(TagsInput.self, forKey: .tags)?.tags
         }
     }
@@ -164,8 +171,8 @@ struct DownstreamController {
             enabled: body.enabled ?? true, quarantined: body.quarantined ?? false,
             instanceMode: try body.instanceMode.map(Self.instanceMode) ?? .shared,
             idleTimeoutSec: body.idleTimeoutSec?.value ?? Downstream.defaultIdleTimeoutSec,
-            callTimeoutSec: body.callTimeoutSec?.value ?? Downstream.defaultCallTimeoutSec, tags: body.tags?.tags ?? [:]
-        )
+            callTimeoutSec: body.callTimeoutSec?.value ?? Downstream.defaultCallTimeoutSec,
+            maxConcurrentCalls: body.maxConcurrentCalls?.value, tags: body.tags?.tags ?? [:])
         try Self.refuseNUL(downstream)
         return EditedResponse(status: .created, response: try await item(repository.create(downstream)))
     }
@@ -188,6 +195,7 @@ struct DownstreamController {
         if let mode = body.instanceMode { downstream.instanceMode = try Self.instanceMode(mode) }
         if let idle = body.idleTimeoutSec { downstream.idleTimeoutSec = idle }
         if let call = body.callTimeoutSec { downstream.callTimeoutSec = call }
+        downstream.maxConcurrentCalls = body.maxConcurrentCalls.applied(to: stored.maxConcurrentCalls)
         if let tags = body.tags { downstream.tags = tags }
         if let transport = body.transport {
             downstream.transport = try Self.transport(transport)

@@ -177,7 +177,10 @@ extension Daemon {
     ) -> HTTPServerBuilder {
         let startedAt = environment.startedAt
         let watchdog = environment.watchdog
-        return .junction(idleTimeout: idleTimeout, limiter: ConnectionLimiter(maximum: connectionCap)) {
+        return .junction(
+            idleTimeout: idleTimeout, limiter: ConnectionLimiter(maximum: connectionCap),
+            webSocketRouter: buildWebSocketRouter(environment)
+        ) {
             HealthProbeHandler { HealthController.health(startedAt: startedAt, watchdog: watchdog) }
         }
     }

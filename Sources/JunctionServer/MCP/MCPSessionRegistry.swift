@@ -7,13 +7,16 @@ import Synchronization
 
 /// The daemon's MCP-over-HTTP sessions by `Mcp-Session-Id`, the shared sessions that serve
 /// requests without one, and the per-key limits: sessions open and requests in flight (settings
-/// `mcp_max_sessions_per_key`, `mcp_max_calls_per_key`); idle sessions end after
+/// `mcp_max_sessions_per_key`, `mcp_max_calls_per_key`), and the admin API's requests per minute
+/// (`api_rate_limit_per_minute`, see `RateLimitMiddleware`); idle sessions end after
 /// `mcp_session_idle_sec`.
 public final class MCPSessionRegistry: Sendable {
     public struct Limits: Sendable, Equatable {
         public var idle: Duration = .seconds(1800)
         public var maxSessionsPerKey = 64
         public var maxCallsPerKey = 256
+        /// Admin API and REST tool call requests per minute per key (0: no limit).
+        public var requestsPerMinute = 60000
 
         public init() {}
     }
@@ -31,7 +34,25 @@ public final class MCPSessionRegistry: Sendable {
         var onlyDownstream: String?
     }
 
+    /// One key's requests in its current minute, which began with its first request.
+    private struct Window {
+        var start: Date
+        var count: Int
+    }
+
+    /// What the rate limit says of one request: let through or not, and the headers that tell.
+    struct RateDecision: Equatable {
+        var allowed: Bool
+        var limit: Int
+        var remaining: Int
+        /// When the key's minute ends (seconds since 1970, rounded up).
+        var reset: Int
+        /// Whole seconds until then, at least 1.
+        var retryAfter: Int
+    }
+
     private struct State {
+        var windows: [String: Window] = [:]
         var sessions: [String: MCPHTTPSession] = [:]
         var shared: [SharedKey: MCPHTTPSession] = [:]
         var calls: [String: Int] = [:]
@@ -137,6 +158,25 @@ public final class MCPSessionRegistry: Sendable {
         }
     }
 
+    /// Counts a request against the key's requests per minute; nil when there is no limit. A key's
+    /// minute begins with its first request after the last one ended.
+    func admitRequest(_ keyId: String, now: Date = Date()) -> RateDecision? {
+        state.withLock { state -> RateDecision? in
+            let limit = state.limits.requestsPerMinute
+            guard limit > 0 else { return nil }
+            var window = state.windows[keyId] ?? Window(start: now, count: 0)
+            if now.timeIntervalSince(window.start) >= 60 { window = Window(start: now, count: 0) }
+            let allowed = window.count < limit
+            if allowed { window.count += 1 }
+            state.windows[keyId] = window
+            let end = window.start.addingTimeInterval(60)
+            return RateDecision(
+                allowed: allowed, limit: limit, remaining: max(0, limit - window.count),
+                reset: Int(end.timeIntervalSince1970.rounded(.up)),
+                retryAfter: max(1, Int(end.timeIntervalSince(now).rounded(.up))))
+        }
+    }
+
     /// Requests in flight for a key now.
     func callsInFlight(keyId: String) -> Int {
         state.withLock { $0.calls[keyId, default: 0] }
@@ -151,6 +191,9 @@ public final class MCPSessionRegistry: Sendable {
             for session in sessions { state.sessions[session.id] = nil }
             let shared = state.shared.filter { $0.value.isIdle(for: limit, now: now) }
             for key in shared.keys { state.shared[key] = nil }
+            // Rate windows whose minute ended count nothing any more.
+            let wallClock = Date()
+            state.windows = state.windows.filter { wallClock.timeIntervalSince($0.value.start) < 60 }
             return sessions + shared.values
         }
         for session in expired { session.close(reason: "the session expired (idle)") }
@@ -187,6 +230,7 @@ public final class MCPSessionRegistry: Sendable {
         limits.idle = .seconds(try settings.integer("mcp_session_idle_sec"))
         limits.maxSessionsPerKey = try settings.integer("mcp_max_sessions_per_key")
         limits.maxCallsPerKey = try settings.integer("mcp_max_calls_per_key")
+        limits.requestsPerMinute = try settings.integer("api_rate_limit_per_minute")
         return limits
     }
 }

@@ -22,6 +22,7 @@ extension Downstream: FetchableRecord, PersistableRecord {
             instanceMode: try row.enumValue("instance_mode"),
             idleTimeoutSec: row["idle_timeout_sec"],
             callTimeoutSec: row["call_timeout_sec"],
+            maxConcurrentCalls: row["max_concurrent_calls"],
             tags: try row.json("tags"),
             createdAt: row["created_at"],
             updatedAt: row["updated_at"]
@@ -45,6 +46,7 @@ extension Downstream: FetchableRecord, PersistableRecord {
         container["instance_mode"] = instanceMode.rawValue
         container["idle_timeout_sec"] = idleTimeoutSec
         container["call_timeout_sec"] = callTimeoutSec
+        container["max_concurrent_calls"] = maxConcurrentCalls
         container["tags"] = JSONColumn.encode(tags)
         container["created_at"] = createdAt
         container["updated_at"] = updatedAt

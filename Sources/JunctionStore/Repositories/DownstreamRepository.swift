@@ -243,6 +243,12 @@ public struct DownstreamRepository: Sendable {
                     field: "call_timeout_sec",
                     message: "call timeout must be 1 to \(Limits.maxSeconds) seconds (a week)"))
         }
+        if let cap = downstream.maxConcurrentCalls, !(0...10_000).contains(cap) {
+            throw .invalid(
+                ValidationError(
+                    field: "max_concurrent_calls",
+                    message: "max_concurrent_calls must be 0 (no cap) to 10000, or null to follow the setting"))
+        }
         return downstream
     }
 

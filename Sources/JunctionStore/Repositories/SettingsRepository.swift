@@ -142,6 +142,60 @@ public struct SettingsRepository: Sendable {
                 value.integerValue.map { (1...100_000).contains($0) } == true ? nil : "an integer from 1 to 100000"
             }),
         Definition(
+            key: "api_rate_limit_per_minute",
+            summary: "admin API and REST tool call requests per minute per key; past it a request is "
+                + "refused (429, Retry-After) until the minute ends (0: no limit)",
+            defaultJSON: "60000",
+            check: { value in
+                value.integerValue.map { (0...1_000_000).contains($0) } == true ? nil : "an integer from 0 to 1000000"
+            }),
+        Definition(
+            key: "max_concurrent_calls",
+            summary: "tool calls a server runs at once (a server's own max_concurrent_calls overrides it); "
+                + "more wait in line (0: no cap)",
+            defaultJSON: "0",
+            check: { value in
+                value.integerValue.map { (0...10_000).contains($0) } == true ? nil : "an integer from 0 to 10000"
+            }),
+        Definition(
+            key: "max_concurrent_calls_per_key",
+            summary: "tool calls one client key runs at once (clients without a named key share the key "
+                + "'admin'); more wait in line (0: no cap)",
+            defaultJSON: "0",
+            check: { value in
+                value.integerValue.map { (0...10_000).contains($0) } == true ? nil : "an integer from 0 to 10000"
+            }),
+        Definition(
+            key: "max_queued_calls",
+            summary: "tool calls that may wait in line for a capped server or key; past it a call fails at "
+                + "once with a tool error saying why",
+            defaultJSON: "64",
+            check: { value in
+                value.integerValue.map { (0...100_000).contains($0) } == true ? nil : "an integer from 0 to 100000"
+            }),
+        Definition(
+            key: "health_check_interval_sec",
+            summary: "seconds between health checks (ping) of running servers; one that fails "
+                + "health_check_failures in a row is restarted (0: no checks)",
+            defaultJSON: "30",
+            check: { value in
+                value.integerValue.map { (0...86_400).contains($0) } == true ? nil : "an integer from 0 to 86400"
+            }),
+        Definition(
+            key: "health_check_timeout_sec",
+            summary: "seconds a health check waits for a server's answer before it counts as failed",
+            defaultJSON: "10",
+            check: { value in
+                value.integerValue.map { (1...600).contains($0) } == true ? nil : "an integer from 1 to 600"
+            }),
+        Definition(
+            key: "health_check_failures",
+            summary: "failed health checks in a row that make a server unhealthy: it is killed and restarted",
+            defaultJSON: "3",
+            check: { value in
+                value.integerValue.map { (1...100).contains($0) } == true ? nil : "an integer from 1 to 100"
+            }),
+        Definition(
             key: "shutdown_timeout_sec",
             summary: "seconds the daemon's shutdown may take before it exits regardless (stuck calls, servers)",
             defaultJSON: "10",

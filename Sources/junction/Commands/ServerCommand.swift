@@ -8,8 +8,8 @@ struct ServerCommand: ParsableCommand {
         commandName: "server",
         abstract: "Manage downstream MCP servers.",
         subcommands: [
-            Add.self, List.self, Show.self, Remove.self, Enable.self, Disable.self, Quarantine.self, Approve.self,
-            ToolChanges.self, ApproveTools.self,
+            Add.self, List.self, Show.self, Status.self, Update.self, Remove.self, Enable.self, Disable.self,
+            Quarantine.self, Approve.self, ToolChanges.self, ApproveTools.self,
         ]
     )
 
@@ -68,6 +68,11 @@ struct ServerCommand: ParsableCommand {
         var idleTimeout: Int = Downstream.defaultIdleTimeoutSec
         @Option(help: ArgumentHelp("Seconds a tool call may take.", valueName: "SECONDS"))
         var callTimeout: Int = Downstream.defaultCallTimeoutSec
+        @Option(
+            help: ArgumentHelp(
+                "Tool calls it runs at once, more wait in line (0: no cap; default: the setting "
+                    + "max_concurrent_calls).", valueName: "N|default"))
+        var maxConcurrentCalls: ConcurrencyCap?
         @Option(name: .customLong("tag"), help: ArgumentHelp("A tag, repeatable.", valueName: "K=V")) var tags:
             [String] = []
         @Flag(help: "Add it disabled.") var disabled = false
@@ -106,6 +111,7 @@ struct ServerCommand: ParsableCommand {
                     instanceMode: instance.mode,
                     idleTimeoutSec: idleTimeout,
                     callTimeoutSec: callTimeout,
+                    maxConcurrentCalls: maxConcurrentCalls?.value,
                     tags: try parsePairs(tags, field: "tags")))
             if output.json { return try Output.json(downstream) }
             if downstream.quarantined {
@@ -130,13 +136,16 @@ struct ServerCommand: ParsableCommand {
                 print("No servers. Add one: junction server add NAME -- COMMAND [ARGS...]")
                 return
             }
+            // What runs and its health come from the daemon, when one answers.
+            let live = ServerCommand.liveStatus()
             Output.table(
-                ["NAME", "NAMESPACE", "TRANSPORT", "STATE", "INSTANCE", "COMMAND"],
+                ["NAME", "NAMESPACE", "TRANSPORT", "STATE", "INSTANCE", "RUNNING", "HEALTH", "COMMAND"],
                 servers.map { server in
                     [
                         server.name, server.namespace, server.transport.rawValue,
                         server.quarantined ? "quarantined" : (server.enabled ? "enabled" : "disabled"),
-                        server.instanceMode.rawValue, ServerCommand.commandLine(server),
+                        server.instanceMode.rawValue, live[server.id]?.state ?? "-", live[server.id]?.health ?? "-",
+                        ServerCommand.commandLine(server),
                     ]
                 })
         }
@@ -164,6 +173,9 @@ struct ServerCommand: ParsableCommand {
             print("instance:     \(server.instanceMode.rawValue)")
             print("idle timeout: \(server.idleTimeoutSec)s")
             print("call timeout: \(server.callTimeoutSec)s")
+            print(
+                "max calls:    \(server.maxConcurrentCalls.map { $0 == 0 ? "no cap" : "\($0) at once" } ?? "the setting")"
+            )
             print("tags:         \(Output.pairs(server.tags))")
             let scopes = try context.scopes(sealing: false).list(downstreamId: server.id).map(\.name)
             print("auth scopes:  \(scopes.isEmpty ? "-" : scopes.joined(separator: ", "))")

@@ -16,6 +16,10 @@ Tools:
                  arguments.withdrawable it cancels that request when withdraw_asks is called
   withdraw_asks  withdraws every unanswered withdrawable ask_client request, then answers
   dotted.name    a name that is not a legal client-visible name; answers with its own name
+  hang           answers, then answers nothing more (ping included) while it keeps running: a hung
+                 server, for the health checks
+  gate           waits until the file arguments.path exists, then answers (a call held open until the
+                 test lets it go)
 Resources: fake://readme and the template fake://items/{id}. Prompt: greet.
 
 Every request and cancellation received is logged to stderr ("request <method> id=<id>",
@@ -44,6 +48,7 @@ cancelled = {}  # request id (as JSON text) -> threading.Event
 withdrawals = []  # events of unanswered withdrawable ask_client requests
 answers = {}  # id of a request this server sent (as JSON text) -> [threading.Event, response]
 extra_tool = False
+hung = False
 
 
 def send(message):
@@ -81,7 +86,7 @@ def text_result(text, structured=None):
 def tools():
     names = [
         "echo", "slow", "crash", "garbage", "stderr", "change", "sleep_forever", "env", "ask_client",
-        "withdraw_asks", "dotted.name",
+        "withdraw_asks", "dotted.name", "hang", "gate",
     ]
     if extra_tool:
         names.append("extra")
@@ -170,6 +175,18 @@ def call_tool(request_id, params, event):
         for withdrawn in pending:
             withdrawn.set()
         result(request_id, text_result("withdrew %d" % len(pending)))
+    elif name == "hang":
+        global hung
+        result(request_id, text_result("hanging from now on"))
+        with state_lock:
+            hung = True
+        log("hung on purpose")
+    elif name == "gate":
+        path = arguments.get("path", "")
+        while not os.path.exists(path) and not event.wait(0.02):
+            pass
+        if not event.is_set():
+            result(request_id, text_result("gate opened"))
     elif name == "dotted.name":
         result(request_id, text_result("dotted.name"))
     elif name == "extra" and extra_tool:
@@ -193,6 +210,9 @@ def handle_request(message):
     method = message.get("method")
     params = message.get("params") or {}
     record(message)
+    with state_lock:
+        if hung:
+            return
     if method == "server/discover" and os.environ.get("FAKE_DISCOVER") == "silent":
         return
     if method == "server/discover" and os.environ.get("FAKE_DISCOVER") == "exit":

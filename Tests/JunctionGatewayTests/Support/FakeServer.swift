@@ -16,7 +16,7 @@ enum FakeServer {
     /// The tools the fake lists before `change` adds `extra`.
     static let tools = [
         "echo", "slow", "crash", "garbage", "stderr", "change", "sleep_forever", "env", "ask_client",
-        "withdraw_asks", "dotted.name",
+        "withdraw_asks", "dotted.name", "hang", "gate",
     ]
 
     /// A downstream definition that runs the fake.

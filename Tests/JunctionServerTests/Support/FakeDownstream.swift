@@ -12,7 +12,7 @@ enum FakeDownstream {
     /// The tools the fake lists, in its order.
     static let tools = [
         "echo", "slow", "crash", "garbage", "stderr", "change", "sleep_forever", "env", "ask_client",
-        "withdraw_asks", "dotted.name",
+        "withdraw_asks", "dotted.name", "hang", "gate",
     ]
 
     /// A `POST /downstreams` body for a server that runs the fake with python3.
