@@ -280,7 +280,10 @@ public struct Doctor: Sendable {
         let limit = serverTimeout + .seconds(5)
         let findings = await withTaskGroup(of: (Int, Finding).self) { group in
             for (index, server) in servers.enumerated() {
-                group.addTask { (index, await Self.check(server, pool: pool, within: limit)) }
+                // A server with one auth scope starts with it (its secrets may be what it needs).
+                let scopes = (try? scopes.list(downstreamId: server.id)) ?? []
+                let scope = scopes.count == 1 ? scopes[0].id : nil
+                group.addTask { (index, await Self.check(server, scope: scope, pool: pool, within: limit)) }
             }
             var found: [(Int, Finding)] = []
             for await result in group { found.append(result) }
@@ -297,13 +300,15 @@ public struct Doctor: Sendable {
         case timedOut
     }
 
-    static func check(_ server: Downstream, pool: DownstreamPool, within limit: Duration) async -> Finding {
+    static func check(_ server: Downstream, scope: String?, pool: DownstreamPool, within limit: Duration) async
+        -> Finding
+    {
         let logs = "junction server show \(server.name); its log: logs/\(server.name).log"
         // Whichever ends first: the server listing its tools, or the time limit.
         let outcome = await withTaskGroup(of: ServerOutcome.self) { group in
             group.addTask {
                 do {
-                    let instance = try await pool.instance(for: server, authScopeId: nil, sessionId: nil)
+                    let instance = try await pool.instance(for: server, authScopeId: scope, sessionId: nil)
                     return .listed(await instance.currentCatalog().tools.count)
                 } catch {
                     return .failed("\(error)")

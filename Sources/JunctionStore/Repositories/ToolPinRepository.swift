@@ -49,6 +49,14 @@ public struct ToolPinRepository: Sendable {
         downstreamId: String, tools: [CatalogRepository.Discovered], at now: Date = Date()
     ) throws(StoreError) -> [String] {
         let observed = tools.compactMap(Observed.init)
+        // The usual case, every tool as pinned: a read, and no write transaction on each discovery.
+        let current = try database.read { db in
+            try ToolPin.filter(Column("downstream_id") == downstreamId).fetchAll(db)
+        }
+        let pinned = Dictionary(current.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        if observed.allSatisfy({ pinned[$0.name]?.sha256 == $0.sha256 && pinned[$0.name]?.isChanged == false }) {
+            return []
+        }
         let enabled = isEnabled()
         return try database.write { db in
             guard let downstream = try Downstream.fetchOne(db, key: downstreamId) else {
