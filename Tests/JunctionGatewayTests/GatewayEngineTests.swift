@@ -69,7 +69,9 @@ struct GatewayEngineTests {
         try await withFeed { gateway, feed in
             let client = gateway.client()
             try await client.initialize()
-            #expect(try await client.callTool("fake__crash", id: "1").errorCode == JSONRPCErrorCode.denied)
+            // A denial is a tool result the model can read, not a protocol error.
+            let refused = try await client.callTool("fake__crash", id: "1")
+            #expect(refused.kind == .response && refused.result?["isError"]?.boolValue == true)
             let decision = try await feed.first(EventType.policyDecision) {
                 $0["tool_name"]?.stringValue == "fake__crash"
             }

@@ -12,7 +12,10 @@ struct ServerHealthTests {
     static func status(
         _ state: String, crashes: Int = 0, lastError: String? = nil, restartIn: Double? = nil
     ) throws -> DownstreamPool.Status {
-        var object: [String: Any] = ["server_id": "ds-1", "state": state, "instances": 0, "crashes": crashes]
+        var object: [String: Any] = [
+            "server_id": "ds-1", "state": state, "instances": 0, "crashes": crashes,
+            "health": ["state": "unknown", "consecutive_failures": 0, "error_count": 0],
+        ]
         if let lastError { object["last_error"] = lastError }
         if let restartIn { object["restart_in_sec"] = restartIn }
         return try JSONDecoder().decode(
