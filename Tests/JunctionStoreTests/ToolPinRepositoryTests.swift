@@ -74,4 +74,19 @@ struct ToolPinRepositoryTests {
         #expect(try pins.list(downstreamId: quarantined.id).isEmpty)
         #expect(try pins.approve(downstreamId: quarantined.id) == ["x"])
     }
+
+    @Test("releasing a server from quarantine pins what it listed, but approves no changed tool")
+    func serverApprovalPins() throws {
+        var server = try store.server("gh")
+        try pins.observe(downstreamId: server.id, tools: [tool("a", "A")])
+        #expect(try pins.observe(downstreamId: server.id, tools: [tool("a", "A2")]) == ["a"])
+        server = try store.downstreams.setQuarantined(server.id, true)
+        try store.catalog.replace(downstreamId: server.id, kind: .tool, entries: [tool("a", "A2"), tool("b", "B")])
+        try pins.observe(downstreamId: server.id, tools: [tool("a", "A2"), tool("b", "B")])
+        #expect(try pins.list(downstreamId: server.id).map(\.name) == ["a"])
+
+        _ = try store.downstreams.setQuarantined(server.id, false)
+        #expect(try pins.list(downstreamId: server.id).map(\.name) == ["a", "b"])
+        #expect(try pins.changed().map(\.name) == ["a"], "a changed tool still waits for approve-tools")
+    }
 }

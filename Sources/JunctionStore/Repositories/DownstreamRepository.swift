@@ -85,8 +85,14 @@ public struct DownstreamRepository: Sendable {
     /// Quarantines a server (its tools hidden from clients, calls to them refused) or approves it
     /// (releases it); returns it as saved, recorded like ``setEnabled(_:_:)``.
     @discardableResult
+    /// Releasing a server from quarantine pins the tools it listed while quarantined (a tool
+    /// changed since an earlier pin stays quarantined until `approve-tools`).
     public func setQuarantined(_ idOrName: String, _ quarantined: Bool) throws(StoreError) -> Downstream {
-        try set(.quarantined, quarantined, of: idOrName)
+        let downstream = try set(.quarantined, quarantined, of: idOrName)
+        if !quarantined {
+            try ToolPinRepository(database).approve(downstreamId: downstream.id, includingChanged: false)
+        }
+        return downstream
     }
 
     private enum Flag {

@@ -117,14 +117,16 @@ public struct ToolPinRepository: Sendable {
 
     /// Approves tools of one server in one transaction: each named tool's changed definition
     /// becomes its pin. With no names, every changed tool is approved, and tools listed but never
-    /// pinned (a server discovered while quarantined) are pinned as last discovered.
+    /// pinned (a server discovered while quarantined) are pinned as last discovered. Without
+    /// `includingChanged`, only never-pinned tools are pinned: approving a quarantined server
+    /// vouches for what it listed, not for a later change to one of its tools.
     ///
     /// - Returns: the tools whose pin changed, by name.
     /// - Throws: `notFound` for a name the server never listed; nothing is approved then.
     @discardableResult
-    public func approve(downstreamId: String, tools names: [String] = [], at now: Date = Date()) throws(StoreError)
-        -> [String]
-    {
+    public func approve(
+        downstreamId: String, tools names: [String] = [], includingChanged: Bool = true, at now: Date = Date()
+    ) throws(StoreError) -> [String] {
         try database.write { db in
             guard try Downstream.exists(db, key: downstreamId) else {
                 throw StoreError.notFound(kind: "server", key: downstreamId)
@@ -141,7 +143,8 @@ public struct ToolPinRepository: Sendable {
             }
             let wanted = Set(names)
             var approved: [String] = []
-            for var pin in pins.values where pin.isChanged && (wanted.isEmpty || wanted.contains(pin.name)) {
+            for var pin in pins.values
+            where includingChanged && pin.isChanged && (wanted.isEmpty || wanted.contains(pin.name)) {
                 guard let sha256 = pin.changedSha256, let definition = pin.changedDefinition else { continue }
                 pin = ToolPin(
                     downstreamId: downstreamId, name: pin.name, sha256: sha256, definition: definition, pinnedAt: now)
