@@ -32,6 +32,7 @@ struct QuarantineTests {
             #expect(said(refused).contains("quarantined"), "\(refused)")
             #expect(said(refused).contains("junction server approve fake"), "\(refused)")
             #expect(!said(refused).contains("Unknown tool"), "\(refused)")
+            #expect(!said(refused).contains("junction route"), "a quarantine is no rule to change")
 
             try DownstreamRepository(gateway.database).setQuarantined("fake", false)
             let approved = try await feed.first(EventType.serverQuarantineChanged)

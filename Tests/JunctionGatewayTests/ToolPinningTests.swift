@@ -52,6 +52,7 @@ struct ToolPinningTests {
             let refused = try await client.callTool("fake__env", id: "4")
             #expect(refusal(refused).contains("quarantined"))
             #expect(refusal(refused).contains("junction server approve-tools fake env"))
+            #expect(!refusal(refused).contains("junction route"), "a quarantine is no rule to change")
             #expect(try await client.callTool("fake__echo", id: "5", arguments: #"{"x":1}"#).errorCode == nil)
 
             let dryRun = try DryRun.decide(gateway.database, tool: "fake__env", workspace: "proj", clientRoot: nil)

@@ -131,6 +131,14 @@ public struct RoutingConfig: Sendable {
         downstreamsById[id]
     }
 
+    /// Whether a server, or one tool of it (by its name on the server or after the namespace),
+    /// waits for review: quarantined until `junction server approve` or `approve-tools`.
+    public func awaitsReview(downstreamId: String, tool: String?) -> Bool {
+        if downstreamsById[downstreamId]?.quarantined == true { return true }
+        guard let tool else { return false }
+        return quarantinedTools[downstreamId]?.contains(tool) == true
+    }
+
     public func downstream(namespace: String) -> Downstream? {
         downstreamsByNamespace[namespace]
     }

@@ -798,13 +798,15 @@ public final class GatewaySession: Sendable {
         if let unavailable {
             return finish(.error, .errorResponse(id: id, code: unavailable.code, message: unavailable.description))
         }
-        // A quarantined server lists nothing, yet its tools are no unknown tools: the denial below
-        // says why they are refused and how to approve the server.
-        let quarantined =
+        // A quarantined server or tool is not listed, yet it is no unknown tool: the denial below
+        // says why it is refused and how to approve it.
+        let awaitsReview =
             decision.decision == .deny
-            && decision.downstream.flatMap { engine.routing.resolver.resolver.config.downstream(id: $0.id) }?
-                .quarantined == true
-        guard entry != nil || quarantined else {
+            && decision.downstream.map {
+                engine.routing.resolver.resolver.config.awaitsReview(
+                    downstreamId: $0.id, tool: decision.downstreamToolName)
+            } == true
+        guard entry != nil || awaitsReview else {
             return finish(
                 .error,
                 .errorResponse(
@@ -817,9 +819,12 @@ public final class GatewaySession: Sendable {
         case .deny:
             // A tool result, not a protocol error: the model reads why, and can tell the user. The
             // audit keeps the denial's code and reason, as for any refused call.
+            // The reason of a quarantine names the command that approves it; a rule's, how to see it.
             let reason =
-                "Junction denied \(name): \(decision.reason). "
-                + "Change the rule with junction route (see junction dry-run \(name))."
+                awaitsReview
+                ? "Junction denied \(name): \(decision.reason)."
+                : "Junction denied \(name): \(decision.reason). "
+                    + "Change the rule with junction route (see junction dry-run \(name))."
             record.errorCode = JSONRPCErrorCode.denied
             record.errorMessage = reason
             return finish(.denied, Self.toolError(id: id, reason))
