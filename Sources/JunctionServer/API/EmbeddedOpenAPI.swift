@@ -5912,8 +5912,8 @@ enum EmbeddedOpenAPI {
               properties:
                 connected_at: { $ref: "#/components/schemas/NullableTimestamp" }
                 last_health_check: { $ref: "#/components/schemas/NullableTimestamp" }
-                health_status: { type: string, enum: [healthy, unhealthy, unknown] }
-                response_time_ms: { type: [number, "null"], description: Mean latency of its calls. }
+                health_status: { type: string, enum: [healthy, degraded, unhealthy, unknown] }
+                response_time_ms: { type: [number, "null"], description: "The last health check's round trip, else the mean latency of its calls." }
               additionalProperties: false
             statistics:
               type: object

@@ -6,9 +6,10 @@ import JunctionStore
 
 /// `GET /admin/servers`, `GET /admin/servers/{name}` and `GET /metrics/proxy`.
 ///
-/// `last_health_check` is the last time the server answered (a call it served, a start that
-/// finished its handshake, a discovery), since the daemon started: Junction does not ping idle
-/// servers here. `error_count` counts failed calls, crashes and failed starts.
+/// `last_health_check` is the pool's last periodic check of the running server (a `ping`, see
+/// docs/health.md), else the last time it answered (a call it served, a start that finished its
+/// handshake, a discovery) since the daemon started: idle-stopped servers are not pinged.
+/// `error_count` counts failed calls, crashes and failed starts.
 extension ProxyEngineController {
     struct ServerSummary: Encodable, Sendable {
         var name: String
@@ -40,7 +41,7 @@ extension ProxyEngineController {
             url = facts.downstream.url
             command = facts.downstream.command
             toolsCount = facts.toolCount
-            lastHealthCheck = facts.activity.lastAnswered
+            lastHealthCheck = facts.status.health.lastCheck ?? facts.activity.lastAnswered
             connectionStatus = Self.connectionStatus(facts)
             errorCount = facts.errorCount
             lastError = facts.status.lastError ?? facts.activity.lastError
@@ -149,6 +150,22 @@ extension ProxyEngineController {
         ServerList(servers: try await SeedServerFacts.all(environment).map(ServerSummary.init))
     }
 
+    /// The periodic checks' verdict on a running server (`healthy`, `degraded` while its checks
+    /// fail, `unhealthy` once restarted for it); before any check, what its connection says.
+    static func healthStatus(_ facts: SeedServerFacts, _ summary: ServerSummary) -> String {
+        switch facts.status.health.state {
+        case "healthy": return "healthy"
+        case "failing": return "degraded"
+        case "unhealthy": return "unhealthy"
+        default:
+            switch summary.connectionStatus {
+            case "healthy": return "healthy"
+            case "failed": return "unhealthy"
+            default: return "unknown"
+            }
+        }
+    }
+
     func server(_ name: String) async throws -> ServerDetail {
         let facts = await SeedServerFacts.of(try downstream(name), environment: environment)
         let downstream = facts.downstream
@@ -168,10 +185,9 @@ extension ProxyEngineController {
             summary: summary, serverInfo: serverInfo, tools: tools,
             connectionDetails: ConnectionDetails(
                 connectedAt: facts.isRunning ? facts.activity.runningSince : nil,
-                lastHealthCheck: facts.activity.lastAnswered,
-                healthStatus: summary.connectionStatus == "healthy"
-                    ? "healthy" : summary.connectionStatus == "failed" ? "unhealthy" : "unknown",
-                responseTimeMs: facts.activity.averageLatencyMs),
+                lastHealthCheck: summary.lastHealthCheck,
+                healthStatus: Self.healthStatus(facts, summary),
+                responseTimeMs: facts.status.health.responseTimeMs.map(Double.init) ?? facts.activity.averageLatencyMs),
             statistics: Statistics(
                 totalCalls: facts.activity.calls, successfulCalls: facts.activity.succeeded,
                 failedCalls: facts.activity.failed, averageResponseTimeMs: facts.activity.averageLatencyMs,
