@@ -79,6 +79,9 @@ async def test_a_changed_tool_is_quarantined_alone_until_approved(empty_home: Ho
         assert changes[0]["changed_definition"]["description"] == POISON
         dry = home.cli("dry-run", "rug__env", "--cwd", str(home.work)).stdout
         assert "definition changed" in dry
+        # MCP Proxy Engine's tool list says the quarantined tool may not serve calls.
+        status, listed = api(home, "GET", "/tools/proxy?server=rug&enabled=false")
+        assert status == 200 and [t["name"] for t in listed["tools"]] == ["rug__env"], listed
 
         approved = home.cli("server", "approve-tools", "rug", "env").stdout
         assert "Approved env" in approved

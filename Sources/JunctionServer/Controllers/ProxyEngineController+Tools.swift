@@ -8,7 +8,8 @@ import JunctionStore
 /// `GET /tools/proxy`, `GET /tools/proxy/{tool_name}` and `POST /tools/call`.
 ///
 /// Tools are those of the stored catalog (as last discovered), named as MCP clients see them
-/// (`ns__tool`); `enabled` says whether their server may serve calls (enabled, not quarantined).
+/// (`ns__tool`); `enabled` says whether the tool may serve calls: its server enabled and not
+/// quarantined, and the tool not quarantined for a changed definition (tool pinning).
 /// A REST call is an MCP call (``RESTToolCall``): routed from the workspace asked for (`workspace`,
 /// `?workspace=` or `X-Junction-Workspace`; none routes as outside every workspace), denied,
 /// approval-gated, cached and audited like one.
@@ -18,8 +19,10 @@ extension ProxyEngineController {
         var name: String
         var entry: CatalogEntry
         var facts: SeedServerFacts
+        /// Quarantined: its definition changed since it was approved.
+        var changed = false
 
-        var enabled: Bool { facts.usable }
+        var enabled: Bool { facts.usable && !changed }
     }
 
     struct ProxyMetadata: Encodable, Sendable {
@@ -145,11 +148,12 @@ extension ProxyEngineController {
     func proxyTools() async throws -> [ProxyToolRecord] {
         let facts = Dictionary(
             try await SeedServerFacts.all(environment).map { ($0.downstream.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let changed = Set(try ToolPinRepository(environment.database).changed().map { [$0.downstreamId, $0.name] })
         return try CatalogRepository(environment.database).list(kind: .tool).compactMap { entry in
             guard let server = facts[entry.downstreamId] else { return nil }
             return ProxyToolRecord(
                 name: ToolNaming.visibleName(namespace: server.downstream.namespace, name: entry.name), entry: entry,
-                facts: server)
+                facts: server, changed: changed.contains([entry.downstreamId, entry.name]))
         }
     }
 
