@@ -53,6 +53,33 @@ struct ChangeRecordTests {
         #expect(update.downstreamId == server.id && update.downstreamName == "github")
     }
 
+    @Test("workspace, route and auth scope changes are config changes, naming secret keys but never values")
+    func configChanges() throws {
+        var workspace = try store.workspace("shop")
+        workspace.defaultPolicy = .deny
+        try store.workspaces.update(workspace)
+        try store.server("github", namespace: "gh")
+        try store.scope("work", server: "github", env: ["GITHUB_TOKEN": "ghp_secret_value"])
+        try store.scopes().updateSecrets("work", set: .init(env: ["OTHER": "another_secret"]))
+        let rule = try store.routes.create(
+            RouteRule(name: "no-push", workspaceId: workspace.id, toolPattern: "gh__push*"))
+        try store.routes.setEnabled(rule.id, false)
+        try store.routes.delete(rule.id)
+        try store.scopes().delete("work")
+        try store.workspaces.delete("shop")
+
+        let recorded = try changes().filter { $0.0 == .configChange }
+        #expect(
+            recorded.map(\.1) == [
+                "workspace/created", "workspace/updated", "scope/created", "scope/updated", "route/created",
+                "route/disabled", "route/deleted", "scope/deleted", "workspace/deleted",
+            ])
+        #expect(recorded.map(\.2) == ["shop", "shop", "work", "work", "no-push", "no-push", "no-push", "work", "shop"])
+        let params = try store.audit.query(allKinds).compactMap(\.params).joined()
+        #expect(params.contains("GITHUB_TOKEN") && params.contains("OTHER"))
+        #expect(!params.contains("ghp_secret_value") && !params.contains("another_secret"))
+    }
+
     @Test("the native audit query, its stream cursor and the dashboard see calls only")
     func callsOnly() throws {
         try store.server("github", namespace: "gh")

@@ -61,9 +61,22 @@ struct ConfigRepositoryTests {
             ])
         #expect(try store.database.generation() == generation)
         #expect(try store.downstreams.find("fs") != nil)
+        var applied = AuditQuery()
+        applied.kinds = [.configChange]
+        #expect(
+            try !store.audit.query(applied).contains { $0.method == "config/applied" }, "a dry run leaves no record")
         #expect(try config.apply(document) == planned)
         #expect(try store.downstreams.find("fs") == nil)
         #expect(try store.workspaces.get("web").defaultPolicy == .allow)
+        let record = try #require(try store.audit.query(applied).first { $0.method == "config/applied" })
+        #expect(
+            JSONValue.parse(record.params)
+                == .object([
+                    "changes": .array([
+                        .string("delete route fs__delete_* (deny, unnamed)"), .string("delete server fs"),
+                        .string("update workspace web"),
+                    ])
+                ]))
     }
 
     @Test("an invalid document is refused whole: nothing it names is changed")

@@ -78,7 +78,8 @@ func isPublic(_ path: String) -> Bool {
         return true
     default:
         let guarded = [
-            "/api/", "/events", "/mcp", "/rpc", "/metrics", "/stats", "/servers", "/admin", "/tools", "/health/proxy", "/ws/",
+            "/api/", "/events", "/mcp", "/rpc", "/metrics", "/stats", "/servers", "/admin", "/tools", "/health/proxy",
+            "/ws/",
         ]
         return !guarded.contains { path == $0 || path.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
     }

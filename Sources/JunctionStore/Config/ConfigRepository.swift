@@ -58,8 +58,15 @@ public struct ConfigRepository: Sendable {
             return try database.writer.writeWithoutTransaction { db -> [Change] in
                 var applier = Applier(database: database, db: db)
                 try db.inTransaction {
-                    _ = try applier.apply(document)
-                    return dryRun ? .rollback : .commit
+                    let changes = try applier.apply(document)
+                    if dryRun { return .rollback }
+                    if !changes.isEmpty {
+                        // What changed, by kind and name; never values (a server's env may be secret).
+                        let summary = changes.map { JSONValue.string("\($0.action.rawValue) \($0.kind) \($0.name)") }
+                        try AuditRecord.configChange(
+                            "config/applied", name: "config", details: ["changes": .array(summary)], db)
+                    }
+                    return .commit
                 }
                 return applier.changes
             }

@@ -51,6 +51,7 @@ public struct AuthScopeRepository: Sendable {
                 redactionHints: redactionHints)
             let record = try seal(scope, secrets)
             try record.insert(db)
+            try AuditRecord.configChange("scope/created", name: scope.name, keys: scope, db)
             return scope
         }
     }
@@ -77,6 +78,7 @@ public struct AuthScopeRepository: Sendable {
             scope.headerKeys = secrets.headers.keys.sorted()
             scope.updatedAt = Date()
             try seal(scope, secrets).update(db)
+            try AuditRecord.configChange("scope/updated", name: scope.name, keys: scope, db)
             return scope
         }
     }
@@ -123,6 +125,7 @@ public struct AuthScopeRepository: Sendable {
             }
             for rule in rules { try rule.delete(db) }
             try record.delete(db)
+            try AuditRecord.configChange("scope/deleted", name: record.scope.name, db)
             return (record.scope, rules)
         }
     }

@@ -20,6 +20,7 @@ public struct RouteRuleRepository: Sendable {
             try Lookup.ensureUnique(
                 db, table: "route_rules", column: "name", value: rule.name, excludingId: rule.id, kind: "route")
             try rule.insert(db)
+            try Self.record("route/created", rule, db)
             return rule
         }
     }
@@ -35,6 +36,7 @@ public struct RouteRuleRepository: Sendable {
                 try Lookup.ensureUnique(
                     db, table: "route_rules", column: "name", value: rule.name, excludingId: rule.id, kind: "route")
                 try rule.insert(db)
+                try Self.record("route/created", rule, db)
                 return rule
             }
         }
@@ -50,6 +52,7 @@ public struct RouteRuleRepository: Sendable {
             try Lookup.ensureUnique(
                 db, table: "route_rules", column: "name", value: rule.name, excludingId: rule.id, kind: "route")
             try rule.update(db)
+            try Self.record("route/updated", rule, db)
             return rule
         }
     }
@@ -108,6 +111,7 @@ public struct RouteRuleRepository: Sendable {
             rule.enabled = enabled
             rule.updatedAt = Date()
             try rule.update(db)
+            try Self.record(enabled ? "route/enabled" : "route/disabled", rule, db)
             return rule
         }
     }
@@ -119,8 +123,19 @@ public struct RouteRuleRepository: Sendable {
                 throw StoreError.notFound(kind: "route", key: idOrName)
             }
             try rule.delete(db)
+            try Self.record("route/deleted", rule, db)
             return rule
         }
+    }
+
+    /// A route change in the activity trail: the rule by name (or id), its pattern and policy.
+    private static func record(_ method: String, _ rule: RouteRule, _ db: Database) throws {
+        try AuditRecord.configChange(
+            method, name: rule.name ?? rule.id,
+            details: [
+                "tool_pattern": .string(rule.toolPattern), "policy": .string(rule.policy.rawValue),
+                "path_glob": .string(rule.pathGlob),
+            ], db)
     }
 
     /// Checks everything that needs no database: name, globs, numbers.

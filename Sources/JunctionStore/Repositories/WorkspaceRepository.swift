@@ -17,6 +17,7 @@ public struct WorkspaceRepository: Sendable {
         return try database.write { db in
             try checkUnique(workspace, db)
             try workspace.insert(db)
+            try AuditRecord.configChange("workspace/created", name: workspace.name, db)
             return workspace
         }
     }
@@ -32,6 +33,7 @@ public struct WorkspaceRepository: Sendable {
             }
             try checkUnique(workspace, db)
             try workspace.update(db)
+            try AuditRecord.configChange("workspace/updated", name: workspace.name, db)
             return workspace
         }
     }
@@ -58,6 +60,8 @@ public struct WorkspaceRepository: Sendable {
             }
             let rules = try RouteRule.filter(Column("workspace_id") == workspace.id).fetchCount(db)
             try workspace.delete(db)
+            try AuditRecord.configChange(
+                "workspace/deleted", name: workspace.name, details: ["deleted_rules": .integer(Int64(rules))], db)
             return (workspace, rules)
         }
     }
