@@ -60,12 +60,13 @@ struct ConnectionLimiterTests {
         #expect(limiter.count == 2)
     }
 
-    @Test("the pipeline handler registers, tracks requests and forgets the connection")
+    @Test("the tracking handler marks a connection busy from a request head until its response ends")
     func handlerTracksTheConnection() throws {
         let limiter = ConnectionLimiter(maximum: 1)
         let channel = EmbeddedChannel()
+        // Registered at accept, as ConnectionAdmissionHandler does.
+        #expect(Self.outcome(limiter.opened(channel)) == .admitted)
         try channel.pipeline.syncOperations.addHandler(ConnectionTrackingHandler(limiter: limiter))
-        #expect(limiter.count == 1)
         let head = HTTPRequest(method: .get, scheme: "http", authority: "localhost", path: "/")
         try channel.writeInbound(HTTPRequestPart.head(head))
         // Busy: a second connection is refused rather than evicting this one.
@@ -76,6 +77,31 @@ struct ConnectionLimiterTests {
         limiter.closed(other)
         _ = try channel.finish()
         #expect(limiter.count == 0)
+    }
+
+    @Test("a connection whose first request head is not complete in time is closed; a complete one is kept")
+    func headTimeout() throws {
+        let limiter = ConnectionLimiter(maximum: 8)
+        let slow = EmbeddedChannel()
+        try slow.pipeline.syncOperations.addHandler(
+            ConnectionAdmissionHandler(limiter: limiter, headTimeout: .seconds(2)))
+        try slow.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        try slow.writeInbound(ByteBuffer(string: "GET / HTTP/1.1\r\nHost: local"))
+        #expect(limiter.count == 1, "counted from accept, before any head")
+        slow.embeddedEventLoop.advanceTime(by: .seconds(3))
+        #expect(!slow.isActive)
+        #expect(limiter.count == 0)
+
+        let prompt = EmbeddedChannel()
+        try prompt.pipeline.syncOperations.addHandler(
+            ConnectionAdmissionHandler(limiter: limiter, headTimeout: .seconds(2)))
+        try prompt.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        // The blank line that ends the head straddles two reads.
+        try prompt.writeInbound(ByteBuffer(string: "GET / HTTP/1.1\r\nHost: localhost\r\n\r"))
+        try prompt.writeInbound(ByteBuffer(string: "\n"))
+        prompt.embeddedEventLoop.advanceTime(by: .seconds(3))
+        #expect(prompt.isActive)
+        _ = try? prompt.finish()
     }
 
     @Test("the cap keeps half the open-file limit for everything else")

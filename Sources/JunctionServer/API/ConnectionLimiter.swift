@@ -1,6 +1,7 @@
 import Hummingbird
 import HummingbirdCore
 import HummingbirdWebSocket
+import Logging
 import NIOCore
 import Synchronization
 
@@ -103,25 +104,54 @@ public final class ConnectionLimiter: Sendable {
 }
 
 extension HTTPServerBuilder {
-    /// HTTP/1 with the daemon's connection hygiene: a connection idle for `idleTimeout` (before
-    /// its request head is complete, between keep-alive requests, or while a request body
-    /// stalls) is closed, and `limiter` caps how many are open.
+    /// HTTP/1 with the daemon's connection hygiene: ``ConnectionAdmissionHandler`` counts every
+    /// connection against `limiter` from accept and closes one whose first request head is not
+    /// complete within `idleTimeout`; after that a connection idle for `idleTimeout` (between
+    /// keep-alive requests, or while a request body stalls) is closed.
     ///
     /// A request asking for a WebSocket upgrade goes to `webSocketRouter` first; one it does not
     /// upgrade (refused or unknown) is served by the application's router as any other. An
-    /// upgraded connection leaves the HTTP handlers (and the cap's count) behind, and is pinged
-    /// every 30 s.
+    /// upgraded connection leaves the HTTP handlers behind, stays counted, and is pinged every 30 s.
     static func junction(
         idleTimeout: Duration, limiter: ConnectionLimiter, webSocketRouter: Router<WebSocketAPIContext>,
         handlers: @escaping @Sendable () -> any RemovableChannelHandler
     ) -> HTTPServerBuilder {
         let seconds = max(1, idleTimeout.components.seconds)
-        return .http1WebSocketUpgrade(
-            webSocketRouter: webSocketRouter,
-            configuration: .init(
-                http1: .init(
-                    additionalChannelHandlers: [ConnectionTrackingHandler(limiter: limiter), handlers()],
-                    idleTimeout: .seconds(seconds)),
-                ws: .init(maxFrameSize: 1 << 20, autoPing: .enabled(timePeriod: .seconds(30)))))
+        let webSocketResponder = webSocketRouter.buildResponder()
+        let configuration = HTTP1WebSocketUpgradeChannel.Configuration(
+            http1: .init(
+                additionalChannelHandlers: [ConnectionTrackingHandler(limiter: limiter), handlers()],
+                idleTimeout: .seconds(seconds)),
+            ws: .init(maxFrameSize: 1 << 20, autoPing: .enabled(timePeriod: .seconds(30))))
+        return HTTPServerBuilder { responder in
+            AdmittedChildChannel(
+                inner: HTTP1WebSocketUpgradeChannel(
+                    responder: responder, webSocketResponder: webSocketResponder, configuration: configuration),
+                limiter: limiter, headTimeout: .seconds(seconds))
+        }
+    }
+}
+
+/// A child channel with ``ConnectionAdmissionHandler`` first in its pipeline, ahead of whatever
+/// `inner` sets up (the WebSocket upgrade negotiation adds the HTTP handlers only once a request
+/// head is complete, too late to count or time out a client that never finishes one).
+struct AdmittedChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
+    typealias Value = Inner.Value
+
+    let inner: Inner
+    let limiter: ConnectionLimiter
+    let headTimeout: TimeAmount
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHandler(
+                ConnectionAdmissionHandler(limiter: limiter, headTimeout: headTimeout))
+        }.flatMap {
+            inner.setup(channel: channel, logger: logger)
+        }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        await inner.handle(value: value, logger: logger)
     }
 }

@@ -1,10 +1,10 @@
 import NIOCore
 import NIOHTTPTypes
 
-/// Tells a ``ConnectionLimiter`` when its connection opens, starts and finishes requests, and
-/// closes; closes the connection the limiter picks to make room. Sits after the HTTP/1 decoder,
-/// so a request counts from its complete head: a connection still trickling its head is idle,
-/// the first to go.
+/// Tells a ``ConnectionLimiter`` when its connection starts and finishes requests (the
+/// connection itself is registered from accept by ``ConnectionAdmissionHandler``). Sits after the
+/// HTTP/1 decoder, so a request counts from its complete head: a connection still trickling its
+/// head is idle, the first to go.
 final class ConnectionTrackingHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -15,29 +15,6 @@ final class ConnectionTrackingHandler: ChannelDuplexHandler, RemovableChannelHan
 
     init(limiter: ConnectionLimiter) {
         self.limiter = limiter
-    }
-
-    func handlerAdded(context: ChannelHandlerContext) {
-        let channel = context.channel
-        switch limiter.opened(channel) {
-        case .admitted(let victim?):
-            // Thread-safe: the close runs on the victim's own event loop.
-            victim.close(promise: nil)
-        case .admitted(nil):
-            break
-        case .refused:
-            // After the pipeline is set up: closing from inside it would fail the setup instead.
-            context.eventLoop.execute { channel.close(promise: nil) }
-        }
-    }
-
-    func handlerRemoved(context: ChannelHandlerContext) {
-        limiter.closed(context.channel)
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        limiter.closed(context.channel)
-        context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
