@@ -368,8 +368,8 @@ def test_server_id_and_rpc_reach_one_server_under_its_own_names(daemon: Home) ->
     unknown = raw(daemon, "POST", "/rpc", headers={"X-Server-ID": "nope"},
                   body={"jsonrpc": "2.0", "id": 1, "method": "tools/list"})  # fmt: skip
     assert unknown.status_code == 404 and unknown.json()["code"] == "server_not_found"
-    rows = [r for r in daemon.audit_rows() if r["tool_name"] == "fixture__echo"]
-    assert rows
+    # Audited as the call it was; the writer commits in batches, so wait for it.
+    assert anyio.run(eventually, lambda: [r for r in daemon.audit_rows() if r["tool_name"] == "fixture__echo"])
 
 
 # ----- client keys
