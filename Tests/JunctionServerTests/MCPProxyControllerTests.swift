@@ -180,6 +180,7 @@ struct MCPProxyControllerTests {
             #expect(one["type"] as? String == "auth_scope" && one["server_name"] as? String == "fake")
             #expect(one["env_keys"] as? [String] == ["FAKE_TOKEN"])
             #expect(one["used_by"] as? [String] == ["server:fake"])
+            #expect(one["oauth_token"] is NSNull, "not an OAuth scope: null, not left out")
             #expect(try await client.get("/api/v1/secrets/nope").status == .notFound)
         }
     }

@@ -54,21 +54,12 @@ extension MCPProxyController {
         var listenAddr: String
         var endpoints: Endpoints
         /// Junction does not check for updates: always null.
-        var update: JSONValue?
+        @Nullable var update: JSONValue?
 
         enum CodingKeys: String, CodingKey {
             case version, endpoints, update
             case webUIURL = "web_ui_url"
             case listenAddr = "listen_addr"
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(version, forKey: .version)
-            try container.encode(webUIURL, forKey: .webUIURL)
-            try container.encode(listenAddr, forKey: .listenAddr)
-            try container.encode(endpoints, forKey: .endpoints)
-            try container.encode(update, forKey: .update)
         }
     }
 
@@ -102,11 +93,11 @@ extension MCPProxyController {
         /// `oauth_client_secret` (an OAuth provider's).
         var type: String
         var name: String
-        var serverName: String?
+        @Nullable var serverName: String?
         var envKeys: [String]
         var headerKeys: [String]
         /// For OAuth scopes: valid, refreshable, expired or signed_out.
-        var oauthToken: String?
+        @Nullable var oauthToken: String?
         /// Where it is used: `server:NAME`, `route:NAME`, `auth_scope:NAME`.
         var usedBy: [String]
 
@@ -117,17 +108,6 @@ extension MCPProxyController {
             case headerKeys = "header_keys"
             case oauthToken = "oauth_token"
             case usedBy = "used_by"
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(type, forKey: .type)
-            try container.encode(name, forKey: .name)
-            try container.encode(serverName, forKey: .serverName)
-            try container.encode(envKeys, forKey: .envKeys)
-            try container.encode(headerKeys, forKey: .headerKeys)
-            try container.encode(oauthToken, forKey: .oauthToken)
-            try container.encode(usedBy, forKey: .usedBy)
         }
     }
 

@@ -61,8 +61,8 @@ struct MCPProxyController {
         var namespace: String
         /// `stdio`, `http` (streamable HTTP with the legacy SSE fallback), `streamable-http` or `sse`.
         var `protocol`: String
-        var url: String?
-        var command: String?
+        @Nullable var url: String?
+        @Nullable var command: String?
         var args: [String]
         var enabled: Bool
         var connected: Bool
@@ -70,32 +70,13 @@ struct MCPProxyController {
         var toolCount: Int
         /// The pool's state: stopped, starting, running, backoff or crash_loop.
         var status: String
-        var lastError: String?
+        @Nullable var lastError: String?
         var health: ServerHealth
 
         enum CodingKeys: String, CodingKey {
             case id, name, namespace, `protocol`, url, command, args, enabled, connected, quarantined, status, health
             case toolCount = "tool_count"
             case lastError = "last_error"
-        }
-
-        /// Every key is written, absent values as `null`.
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(id, forKey: .id)
-            try container.encode(name, forKey: .name)
-            try container.encode(namespace, forKey: .namespace)
-            try container.encode(`protocol`, forKey: .protocol)
-            try container.encode(url, forKey: .url)
-            try container.encode(command, forKey: .command)
-            try container.encode(args, forKey: .args)
-            try container.encode(enabled, forKey: .enabled)
-            try container.encode(connected, forKey: .connected)
-            try container.encode(quarantined, forKey: .quarantined)
-            try container.encode(toolCount, forKey: .toolCount)
-            try container.encode(status, forKey: .status)
-            try container.encode(lastError, forKey: .lastError)
-            try container.encode(health, forKey: .health)
         }
     }
 
