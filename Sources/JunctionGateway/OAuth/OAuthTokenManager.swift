@@ -192,7 +192,11 @@ public actor OAuthTokenManager {
                 "refreshing the token of \(serverName) failed: \(error)"
                 + (needsSignIn ? "; sign in again with 'junction auth login \(serverName)'" : "")
             logger.warning("oauth: \(reason)", metadata: ["scope": "\(scopeId)"])
-            try? await database.run { try tokenStore.recordFailure(reason, scopeId: scopeId) }
+            do {
+                try await database.run { try tokenStore.recordFailure(reason, scopeId: scopeId) }
+            } catch {
+                logger.error("oauth: the failed refresh was not recorded: \(error)", metadata: ["scope": "\(scopeId)"])
+            }
             if let subject {
                 events?.publish(
                     EventType.oauthRefreshFailed,

@@ -110,7 +110,13 @@ public struct Daemon: Sendable {
                 let info = DaemonInfo(
                     pid: getpid(), version: JunctionVersion.current, url: "http://\(urlHost):\(boundPort)",
                     socket: home.socketPath, startedAt: startedAt)
-                try? info.write(home)
+                do {
+                    try info.write(home)
+                } catch {
+                    // Clients then cannot find this daemon: `junction stdio` runs embedded instead.
+                    self.logger.error(
+                        "cannot write \(DaemonInfo.path(home)): \(error); clients will not find this daemon")
+                }
                 onReady(info, apiKey)
             },
             logger: logger)

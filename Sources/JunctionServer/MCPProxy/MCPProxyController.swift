@@ -3,6 +3,7 @@ import Hummingbird
 import JunctionCore
 import JunctionGateway
 import JunctionStore
+import Logging
 
 /// MCPProxy's admin API (`shared/api/mcpproxy-rest.md`) at its own paths and in its own shapes,
 /// over the same engine and repositories as the native API: a thin translation, no second model.
@@ -17,6 +18,7 @@ import JunctionStore
 /// envelope where its documentation shows one (`/status` has none); errors are the API's usual
 /// `{"error", "code"}`.
 struct MCPProxyController {
+    static let logger = Logger(label: "junction.api")
     let environment: ServerEnvironment
 
     var repository: DownstreamRepository { DownstreamRepository(environment.database) }
@@ -285,7 +287,13 @@ struct MCPProxyController {
             .serverChange, "server/restarted", name: downstream.name, downstreamId: downstream.id,
             downstreamName: downstream.name, details: details)
         if failure != nil { record.status = .error }
-        _ = try? await AuditRepository(environment.database).insert([record])
+        do {
+            _ = try await AuditRepository(environment.database).insert([record])
+        } catch {
+            Self.logger.error(
+                "the restart of \(downstream.name) was not recorded in the activity trail: \(error)",
+                metadata: ["junction.downstream": "\(downstream.name)"])
+        }
         return failure
     }
 
