@@ -82,7 +82,7 @@ struct AppDatabaseTests {
         let workspace = try WorkspaceRepository(reopened).get("demo")
         #expect(workspace.id == created.id)
         #expect(workspace.rootPath == "/src/demo")
-        #expect(try SettingsRepository(reopened).defaultPolicy() == .deny)
+        #expect(try SettingsRepository(reopened).value(.defaultPolicy) == .deny)
         #expect(try reopened.generation() == 2)
     }
 
@@ -257,7 +257,7 @@ struct AppDatabaseTests {
         _ = try store.scopes().secrets(of: "s")
         _ = try store.settings.all()
         _ = try store.settings.get("default_policy")
-        _ = try store.settings.defaultPolicy()
+        _ = try store.settings.value(.defaultPolicy)
 
         #expect(try store.database.generation() == before)
     }

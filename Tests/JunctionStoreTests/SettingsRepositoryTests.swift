@@ -81,11 +81,12 @@ struct SettingsRepositoryTests {
 
     @Test("flags and description overrides are read back as typed values")
     func flagAndMapReads() throws {
-        #expect(try store.settings.bool("slim_tools") == false)
+        #expect(try store.settings.value(.slimTools) == false)
         try store.settings.set("slim_tools", json: "true")
-        #expect(try store.settings.bool("slim_tools"))
+        #expect(try store.settings.value(.slimTools))
         try store.settings.set("tool_description_overrides", json: #"{"git__push": "Push, carefully."}"#)
-        #expect(try store.settings.stringMap("tool_description_overrides") == ["git__push": "Push, carefully."])
+        #expect(try store.settings.value(.toolDescriptionOverrides) == ["git__push": "Push, carefully."])
+        #expect(try store.settings.snapshot()[.toolDescriptionOverrides] == ["git__push": "Push, carefully."])
     }
 
     @Test("a whole number given with a fraction part is stored as an integer")
@@ -168,28 +169,61 @@ struct SettingsRepositoryTests {
         #expect(try store.settings.get(key) == .init(key: key, json: json, isDefault: false))
     }
 
-    @Test("integer and string read effective values, environment first")
+    @Test("typed reads give effective values, environment first, one at a time or in a snapshot")
     func typedReads() throws {
-        #expect(try store.settings.integer("http_idle_timeout_sec") == 60)
+        #expect(try store.settings.value(.httpIdleTimeoutSec) == 60)
         try store.settings.set("http_max_connections", json: "64")
-        #expect(try store.settings.integer("http_max_connections") == 64)
+        #expect(try store.settings.value(.httpMaxConnections) == 64)
         let overridden = SettingsRepository(
             store.database,
             environment: ["JUNCTION_HTTP_IDLE_TIMEOUT_SEC": "2", "JUNCTION_ALLOWED_HOSTS": "a.lan,B.lan"])
-        #expect(try overridden.integer("http_idle_timeout_sec") == 2)
-        #expect(try overridden.string("allowed_hosts") == "a.lan,B.lan")
+        #expect(try overridden.value(.httpIdleTimeoutSec) == 2)
+        #expect(try overridden.value(.allowedHosts) == ["a.lan", "b.lan"])
+        let snapshot = try overridden.snapshot()
+        #expect(snapshot[.httpIdleTimeoutSec] == 2 && snapshot[.httpMaxConnections] == 64)
+        #expect(snapshot[.allowedHosts] == ["a.lan", "b.lan"] && snapshot[.oauthClientMetadataURL] == nil)
         #expect(SettingsRepository.allowedHosts("a.lan, B.lan,,") == ["a.lan", "b.lan"])
         #expect(SettingsRepository.allowedHosts("a lan") == nil)
     }
 
-    @Test("defaultPolicy() is allow on a fresh install and follows the setting")
+    @Test("every setting has exactly one typed key, and each reads its default on a fresh install")
+    func everySettingHasAKey() throws {
+        let snapshot = try store.settings.snapshot()
+        let integers: [SettingKey<Int>] = [
+            .maxMessageBytes, .auditRetentionDays, .readOnlyCacheTTLSec, .approvalTimeoutSec, .httpIdleTimeoutSec,
+            .httpMaxConnections, .startupTimeoutSec, .auditMaxPayloadBytes, .mcpSessionIdleSec, .mcpMaxSessionsPerKey,
+            .mcpMaxCallsPerKey, .apiRateLimitPerMinute, .maxConcurrentCalls, .maxConcurrentCallsPerKey,
+            .maxQueuedCalls, .healthCheckIntervalSec, .healthCheckTimeoutSec, .healthCheckFailures,
+            .shutdownTimeoutSec, .oauthRefreshCheckSec, .toolsCacheTTLSec,
+        ]
+        let flags: [SettingKey<Bool>] = [.quarantineNewServers, .slimTools, .codexDynamicToolCompat, .toolPinning]
+        for key in integers {
+            let definition = try SettingsRepository.definition(key.name)
+            #expect(snapshot[key] == Int(definition.defaultJSON), "\(key.name)")
+        }
+        for key in flags {
+            #expect(snapshot[key] == (try SettingsRepository.definition(key.name).defaultJSON == "true"), "\(key.name)")
+        }
+        #expect(snapshot[.logLevel] == "info" && snapshot[.defaultPolicy] == .allow)
+        #expect(snapshot[.allowedHosts] == [] && snapshot[.toolDescriptionOverrides] == [:])
+        let names =
+            integers.map(\.name) + flags.map(\.name)
+            + [
+                SettingKey<String>.logLevel.name, SettingKey<String?>.oauthClientMetadataURL.name,
+                SettingKey<[String]>.allowedHosts.name, SettingKey<[String: String]>.toolDescriptionOverrides.name,
+                SettingKey<Policy>.defaultPolicy.name,
+            ]
+        #expect(names.sorted() == SettingsRepository.definitions.map(\.key).sorted())
+    }
+
+    @Test("the default policy is allow on a fresh install and follows the setting")
     func defaultPolicy() throws {
-        #expect(try store.settings.defaultPolicy() == .allow)
+        #expect(try store.settings.value(.defaultPolicy) == .allow)
         try store.settings.set("default_policy", json: #""deny""#)
-        #expect(try store.settings.defaultPolicy() == .deny)
+        #expect(try store.settings.value(.defaultPolicy) == .deny)
         try store.settings.set("default_policy", json: #""approve""#)
-        #expect(try store.settings.defaultPolicy() == .approve)
+        #expect(try store.settings.value(.defaultPolicy) == .approve)
         try store.settings.reset("default_policy")
-        #expect(try store.settings.defaultPolicy() == .allow)
+        #expect(try store.settings.value(.defaultPolicy) == .allow)
     }
 }

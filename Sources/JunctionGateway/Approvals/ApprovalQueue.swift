@@ -161,9 +161,9 @@ public final class ApprovalQueue: ApprovalGate, Sendable {
     }
 
     private func defaultTimeout() -> Int {
-        guard let json = try? SettingsRepository(database).get("approval_timeout_sec").json, let seconds = Int(json),
-            seconds > 0
-        else { return 300 }
+        guard let seconds = try? SettingsRepository(database).value(.approvalTimeoutSec), seconds > 0 else {
+            return 300
+        }
         return seconds
     }
 

@@ -118,7 +118,7 @@ public final class GatewayEngine: Sendable {
         if let json = try? settings.get("audit_max_payload_bytes").json, let bytes = Int(json) {
             auditWriter.setMaxPayloadBytes(bytes)
         }
-        let presentation = ToolPresentation(settings: settings)
+        let presentation = (try? settings.snapshot()).map(ToolPresentation.init(settings:)) ?? ToolPresentation()
         toolPresentation.withLock { $0 = presentation }
         if let perServer = try? settings.integer("max_concurrent_calls"),
             let perKey = try? settings.integer("max_concurrent_calls_per_key"),

@@ -217,9 +217,7 @@ public final class OAuthService: Sendable {
         await reloadScopes()
         var refresher = OAuthRefresher(manager: manager)
         let database = database
-        if let json = try? await database.run({ try SettingsRepository(database).get("oauth_refresh_check_sec").json }),
-            let seconds = Int(json)
-        {
+        if let seconds = try? await database.run({ try SettingsRepository(database).value(.oauthRefreshCheckSec) }) {
             refresher.interval = .seconds(max(1, seconds))
         }
         await refresher.run()

@@ -16,11 +16,11 @@ public struct ToolPresentation: Sendable, Equatable {
 
     public init() {}
 
-    /// The effective settings; a value that cannot be read keeps its default.
-    public init(settings: SettingsRepository) {
-        slimTools = (try? settings.bool("slim_tools")) ?? false
-        descriptionOverrides = (try? settings.stringMap("tool_description_overrides")) ?? [:]
-        codexCompat = (try? settings.bool("codex_dynamic_tool_compat")) ?? false
-        catalogTTLSec = (try? settings.integer("tools_cache_ttl_sec")) ?? 0
+    /// The effective settings.
+    public init(settings: SettingsSnapshot) {
+        slimTools = settings[.slimTools]
+        descriptionOverrides = settings[.toolDescriptionOverrides]
+        codexCompat = settings[.codexDynamicToolCompat]
+        catalogTTLSec = settings[.toolsCacheTTLSec]
     }
 }

@@ -110,9 +110,7 @@ struct CacheController {
         func rate(_ hits: UInt64, _ misses: UInt64) -> Double {
             hits + misses == 0 ? 0 : Double(hits) / Double(hits + misses)
         }
-        let ttl = (try? SettingsRepository(environment.database).get("read_only_cache_ttl_sec").json).flatMap {
-            Int($0)
-        }
+        let ttl = try? SettingsRepository(environment.database).value(.readOnlyCacheTTLSec)
         return Stats(
             route: Layer(
                 hits: route.hits, misses: route.misses, hitRate: rate(route.hits, route.misses), entries: route.size,

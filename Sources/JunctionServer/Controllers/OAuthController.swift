@@ -139,11 +139,9 @@ struct OAuthController {
     }
 
     private func options(scope: String?, scopes: [String]?, provider: String?) -> OAuthSignIn.Options {
-        let metadataURL = try? SettingsRepository(environment.database).get("oauth_client_metadata_url").json
-        let document = metadataURL.flatMap { try? JSONDecoder().decode(String.self, from: Data($0.utf8)) }
-        return OAuthSignIn.Options(
+        OAuthSignIn.Options(
             scopeName: scope, scopes: scopes, providerName: provider,
-            clientMetadataURL: document.flatMap { $0.isEmpty ? nil : $0 })
+            clientMetadataURL: (try? SettingsRepository(environment.database).value(.oauthClientMetadataURL)) ?? nil)
     }
 
     @Sendable func setup(_ request: Request, context: APIContext) async throws -> JSONResponse<Started> {

@@ -95,13 +95,13 @@ extension ProxyEngineController {
                     toolPrefix: ToolNaming.visibleName(namespace: downstream.namespace, name: ""),
                     instanceMode: downstream.instanceMode.rawValue))
         }
-        let settings = SettingsRepository(environment.database)
+        let settings = try? SettingsRepository(environment.database).snapshot()
         return ProxyConfig(
             version: Self.proxyVersion, mcpServers: servers,
             globalSettings: GlobalSettings(
-                maxConcurrentCalls: try? settings.integer("mcp_max_calls_per_key"),
-                approvalTimeoutSec: try? settings.integer("approval_timeout_sec"),
-                startupTimeoutSec: try? settings.integer("startup_timeout_sec")))
+                maxConcurrentCalls: settings?[.mcpMaxCallsPerKey],
+                approvalTimeoutSec: settings?[.approvalTimeoutSec],
+                startupTimeoutSec: settings?[.startupTimeoutSec]))
     }
 
     /// Checks a document in the seed's form: every server needs a valid name, a known `type`

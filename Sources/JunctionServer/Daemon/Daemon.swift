@@ -193,8 +193,7 @@ extension Daemon {
 
     /// The `shutdown_timeout_sec` setting (default 10 s).
     static func shutdownTimeout(_ database: AppDatabase) -> Duration {
-        let json = try? SettingsRepository(database).get("shutdown_timeout_sec").json
-        return .seconds(json.flatMap { Int($0) }.map { max(1, $0) } ?? 10)
+        .seconds(max(1, (try? SettingsRepository(database).value(.shutdownTimeoutSec)) ?? 10))
     }
 }
 

@@ -11,11 +11,12 @@ struct HTTPSettings: Sendable, Equatable {
     var allowedHosts: [String]
 
     static func read(database: AppDatabase, environment: [String: String]? = nil) throws -> HTTPSettings {
-        let settings =
+        let repository =
             environment.map { SettingsRepository(database, environment: $0) } ?? SettingsRepository(database)
+        let settings = try repository.snapshot()
         return HTTPSettings(
-            idleTimeout: .seconds(try settings.integer("http_idle_timeout_sec")),
-            maxConnections: try settings.integer("http_max_connections"),
-            allowedHosts: SettingsRepository.allowedHosts(try settings.string("allowed_hosts")) ?? [])
+            idleTimeout: .seconds(settings[.httpIdleTimeoutSec]),
+            maxConnections: settings[.httpMaxConnections],
+            allowedHosts: settings[.allowedHosts])
     }
 }

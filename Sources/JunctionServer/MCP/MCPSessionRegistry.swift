@@ -225,12 +225,12 @@ public final class MCPSessionRegistry: Sendable {
 
     /// The limit settings (`JUNCTION_<KEY>` variables override them).
     static func readLimits(_ database: AppDatabase) throws -> Limits {
-        let settings = SettingsRepository(database)
+        let settings = try SettingsRepository(database).snapshot()
         var limits = Limits()
-        limits.idle = .seconds(try settings.integer("mcp_session_idle_sec"))
-        limits.maxSessionsPerKey = try settings.integer("mcp_max_sessions_per_key")
-        limits.maxCallsPerKey = try settings.integer("mcp_max_calls_per_key")
-        limits.requestsPerMinute = try settings.integer("api_rate_limit_per_minute")
+        limits.idle = .seconds(settings[.mcpSessionIdleSec])
+        limits.maxSessionsPerKey = settings[.mcpMaxSessionsPerKey]
+        limits.maxCallsPerKey = settings[.mcpMaxCallsPerKey]
+        limits.requestsPerMinute = settings[.apiRateLimitPerMinute]
         return limits
     }
 }

@@ -17,7 +17,7 @@ public struct DownstreamRepository: Sendable {
     /// quarantine) in the same transaction.
     public func create(_ downstream: Downstream) throws(StoreError) -> Downstream {
         var downstream = try validated(downstream)
-        let quarantineNew = (try? SettingsRepository(database).bool("quarantine_new_servers")) ?? false
+        let quarantineNew = (try? SettingsRepository(database).value(.quarantineNewServers)) ?? false
         if quarantineNew { downstream.quarantined = true }
         return try database.write { [downstream] db in
             try checkUnique(downstream, db)

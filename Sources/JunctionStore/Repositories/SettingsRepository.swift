@@ -424,13 +424,6 @@ public struct SettingsRepository: Sendable {
         return Int(decoded?.integerValue ?? fallback?.integerValue ?? 0)
     }
 
-    /// A string setting's effective value ("" when it is not a string).
-    public func string(_ key: String) throws(StoreError) -> String {
-        let value = try get(key)
-        let decoded = try? JSONDecoder().decode(JSONValue.self, from: Data(value.json.utf8))
-        return decoded?.stringValue ?? ""
-    }
-
     /// A boolean setting's effective value (its default when the stored one is unreadable).
     public func bool(_ key: String) throws(StoreError) -> Bool {
         let definition = try Self.definition(key)
@@ -445,20 +438,4 @@ public struct SettingsRepository: Sendable {
         if case .bool(let flag) = value { return flag }
         return nil
     }
-
-    /// An object-of-strings setting's effective value (empty when it is not one).
-    public func stringMap(_ key: String) throws(StoreError) -> [String: String] {
-        let value = try get(key)
-        guard case .object(let members)? = try? JSONDecoder().decode(JSONValue.self, from: Data(value.json.utf8))
-        else { return [:] }
-        return members.compactMapValues(\.stringValue)
-    }
-
-    /// The global default policy (allow on a fresh install).
-    public func defaultPolicy() throws(StoreError) -> Policy {
-        let value = try get("default_policy")
-        let decoded = try? JSONDecoder().decode(JSONValue.self, from: Data(value.json.utf8))
-        return decoded?.stringValue.flatMap(Policy.init(rawValue:)) ?? .allow
-    }
-
 }

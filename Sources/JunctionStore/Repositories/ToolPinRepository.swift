@@ -33,8 +33,7 @@ public struct ToolPinRepository: Sendable {
 
     /// Whether changed tools are quarantined (setting `tool_pinning`, default true).
     public func isEnabled() -> Bool {
-        guard let json = try? SettingsRepository(database).get("tool_pinning").json else { return true }
-        return json != "false"
+        (try? SettingsRepository(database).value(.toolPinning)) ?? true
     }
 
     /// Compares what a server just listed with the pins, in one transaction:

@@ -50,12 +50,9 @@ struct AuthCommand: ParsableCommand {
         @Option(help: "Seconds to wait for the sign-in to finish.") var timeout = 300
 
         func options(_ context: CLIContext) -> OAuthSignIn.Options {
-            let document = (try? context.settings.get("oauth_client_metadata_url").json).flatMap {
-                try? JSONDecoder().decode(String.self, from: Data($0.utf8))
-            }
-            return OAuthSignIn.Options(
+            OAuthSignIn.Options(
                 scopeName: scope, scopes: oauthScopes.isEmpty ? nil : oauthScopes, providerName: provider,
-                clientMetadataURL: document.flatMap { $0.isEmpty ? nil : $0 })
+                clientMetadataURL: (try? context.settings.value(.oauthClientMetadataURL)) ?? nil)
         }
 
         func run() async throws {

@@ -60,9 +60,9 @@ struct ServeCommand: AsyncParsableCommand {
     /// The `log_level` setting, read without keeping the database open.
     static func logLevel(_ home: JunctionHome) -> Logger.Level {
         guard let database = try? AppDatabase.open(path: home.databasePath),
-            let json = try? SettingsRepository(database).get("log_level").json
+            let level = try? SettingsRepository(database).value(.logLevel)
         else { return .info }
-        return Logger.Level(rawValue: json.trimmingCharacters(in: CharacterSet(charactersIn: "\""))) ?? .info
+        return Logger.Level(rawValue: level) ?? .info
     }
 }
 

@@ -41,8 +41,7 @@ struct StdioCommand: AsyncParsableCommand {
 
     private func runEmbedded() async throws {
         let context = try CLIContext.open()
-        let levelJSON = (try? context.settings.get("log_level").json) ?? #""info""#
-        let level = Logger.Level(rawValue: levelJSON.trimmingCharacters(in: CharacterSet(charactersIn: "\""))) ?? .info
+        let level = (try? context.settings.value(.logLevel)).flatMap(Logger.Level.init(rawValue:)) ?? .info
         JunctionLogHandler.bootstrap(
             logFile: (context.home.logsPath as NSString).appendingPathComponent("junction.log"), level: level)
         let target: ClientTarget
