@@ -38,6 +38,13 @@ public enum ApprovalOutcome: Sendable, Equatable {
 /// Decides parked calls. The approval queue implements it; the gateway only awaits the outcome.
 public protocol ApprovalGate: Sendable {
     func decide(_ request: ApprovalRequest) async -> ApprovalOutcome
+    /// The client session ended: its parked calls end with it.
+    func sessionEnded(_ sessionId: String)
+}
+
+extension ApprovalGate {
+    /// A gate that parks nothing has nothing to end.
+    public func sessionEnded(_ sessionId: String) {}
 }
 
 /// Until an approval queue is running, calls that need approval are refused with a clear reason.

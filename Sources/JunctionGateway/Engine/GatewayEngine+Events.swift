@@ -43,7 +43,7 @@ extension GatewayEngine {
     /// Servers whose quarantine differs from the last configuration read (a server added
     /// quarantined counts), and remembers the current state.
     func quarantineChanges() -> [Downstream] {
-        let downstreams = routing.resolver.resolver.config.downstreams
+        let downstreams = self.downstreams
         return quarantineSeen.withLock { seen in
             let changed = downstreams.filter { (seen[$0.id] ?? false) != $0.quarantined }
             seen = Dictionary(downstreams.map { ($0.id, $0.quarantined) }, uniquingKeysWith: { _, last in last })

@@ -41,7 +41,7 @@ extension GatewayEngine {
             "server '\(downstream.name)': tools \(quarantined.joined(separator: ", ")) changed since approved; quarantined"
         )
         // Routing follows the generation bump on its own; reloading now hides the tools at once.
-        _ = try? routing.refresh()
+        _ = try? reloadConfiguration()
         events.publish(
             EventType.toolsQuarantined,
             EventPayload.ToolsQuarantined(

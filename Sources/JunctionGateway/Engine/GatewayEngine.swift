@@ -246,7 +246,7 @@ public final class GatewayEngine: Sendable {
         }
         hooks.authorizer = { [oauth] downstream, scopeId in oauth.authorizer(for: downstream, scopeId: scopeId) }
         hooks.current = { [weak self] downstream in
-            self?.routing.resolver.resolver.config.downstream(id: downstream.id).flatMap { $0.enabled ? $0 : nil }
+            self?.downstream(id: downstream.id).flatMap { $0.enabled ? $0 : nil }
         }
         return hooks
     }
@@ -339,7 +339,7 @@ public final class GatewayEngine: Sendable {
                 Self.logger.error("session \(id) not recorded as closed: \(error)")
             }
         }
-        (approvals as? ApprovalQueue)?.sessionEnded(session.id)
+        approvals.sessionEnded(session.id)
         // Short: stops the session's own servers; ends by itself.
         Task { await pool.endSession(session.id) }
     }

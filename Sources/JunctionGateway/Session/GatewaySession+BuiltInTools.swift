@@ -35,7 +35,7 @@ extension GatewaySession {
     /// The innermost workspace of the session's chain that says whether to list slim, else the
     /// `slim_tools` setting.
     private func slimTools(default global: Bool) -> Bool {
-        let config = engine.routing.resolver.resolver.config
+        let config = engine.configuration
         for scope in decide(BuiltInTools.searchTools).chain where scope.kind == .workspace {
             if let slim = config.workspace(named: scope.name)?.slimTools { return slim }
         }

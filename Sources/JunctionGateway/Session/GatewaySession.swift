@@ -365,17 +365,13 @@ public final class GatewaySession: Sendable {
             return !state.registered
         }
         guard first else { return }
-        let root: String? =
-            switch target {
-            case .folder(let path): path
-            case .workspace(let name): engine.routing.resolver.resolver.config.workspace(named: name)?.rootPath
-            }
+        let root = engine.rootPath(of: target)
         engine.sessionStarted(
             self,
             info: SessionInfo(
                 id: id, clientName: clientName, clientVersion: clientVersion, protocolVersion: protocolVersion,
                 transport: transport, clientRoot: root,
-                workspaceId: engine.routing.resolver.resolve(tool: "-", clientRoot: root ?? "/").workspace?.id))
+                workspaceId: engine.route(tool: "-", clientRoot: root ?? "/").workspace?.id))
     }
 
     /// Asks a client that supports roots where it works, unless a workspace was pinned.
@@ -515,19 +511,13 @@ public final class GatewaySession: Sendable {
     /// one server under its tools' own names, that server's namespaced name.
     func visibleName(ofRequested name: String) -> String {
         guard let onlyDownstream,
-            let downstream = engine.routing.resolver.resolver.config.downstream(id: onlyDownstream)
+            let downstream = engine.downstream(id: onlyDownstream)
         else { return name }
         return ToolNaming.visibleName(namespace: downstream.namespace, name: name)
     }
 
     func decide(_ visibleName: String) -> Decision {
-        switch target {
-        case .workspace(let name):
-            return engine.routing.resolver.resolve(tool: visibleName, workspaceName: name)
-                ?? engine.routing.resolver.resolve(tool: visibleName, clientRoot: "/")
-        case .folder(let path):
-            return engine.routing.resolver.resolve(tool: visibleName, clientRoot: path)
-        }
+        engine.route(tool: visibleName, for: target)
     }
 
     /// The auth scope used to list (and read resources and prompts of) a downstream: the one routing
@@ -620,7 +610,7 @@ public final class GatewaySession: Sendable {
     /// listed again meanwhile) or the name routes nowhere.
     private func unavailableServer(for decision: Decision) async -> DownstreamError? {
         guard decision.decision != .deny, let target = decision.downstream,
-            let downstream = engine.routing.resolver.resolver.config.downstream(id: target.id),
+            let downstream = engine.downstream(id: target.id),
             !downstream.quarantined
         else { return nil }
         // Waiting out a backoff only to fail again helps nobody: its last failure is the answer now.
@@ -649,7 +639,7 @@ public final class GatewaySession: Sendable {
     private func eachEnabledDownstream<T: Sendable>(
         _ body: @escaping @Sendable (Downstream) async -> T?
     ) async -> [(Downstream, T)] {
-        let downstreams = engine.routing.resolver.resolver.config.downstreams.filter {
+        let downstreams = engine.downstreams.filter {
             $0.enabled && !$0.quarantined && (onlyDownstream == nil || $0.id == onlyDownstream)
         }
         return await withTaskGroup(of: (Int, Downstream, T?).self) { group in
@@ -803,7 +793,7 @@ public final class GatewaySession: Sendable {
         let awaitsReview =
             decision.decision == .deny
             && decision.downstream.map {
-                engine.routing.resolver.resolver.config.awaitsReview(
+                engine.awaitsReview(
                     downstreamId: $0.id, tool: decision.downstreamToolName)
             } == true
         guard entry != nil || awaitsReview else {
@@ -867,7 +857,7 @@ public final class GatewaySession: Sendable {
             break
         }
         guard let target = decision.downstream,
-            let downstream = engine.routing.resolver.resolver.config.downstream(id: target.id)
+            let downstream = engine.downstream(id: target.id)
         else {
             return finish(
                 .error,
@@ -1024,7 +1014,7 @@ public final class GatewaySession: Sendable {
         }
         if state.withLock({ $0.prompts[name] == nil }) { _ = await listPrompts() }
         guard let entry = state.withLock({ $0.prompts[name] }),
-            let downstream = engine.routing.resolver.resolver.config.downstream(id: entry.downstreamId)
+            let downstream = engine.downstream(id: entry.downstreamId)
         else {
             throw SessionError(code: JSONRPCErrorCode.invalidParams, message: "Unknown prompt: \(name)")
         }
@@ -1062,7 +1052,7 @@ public final class GatewaySession: Sendable {
 
     /// The server owning a URI: one that listed it, else one whose template's fixed prefix it has.
     func owner(ofResource uri: String) async -> Downstream? {
-        let config = engine.routing.resolver.resolver.config
+        let config = engine.configuration
         if let id = state.withLock({ $0.resourceOwners[uri] }), let downstream = config.downstream(id: id) {
             return downstream
         }
@@ -1121,7 +1111,7 @@ public final class GatewaySession: Sendable {
         if let name = ref["name"]?.stringValue, ref["type"]?.stringValue == "ref/prompt" {
             if state.withLock({ $0.prompts[name] == nil }) { _ = await listPrompts() }
             let entry = state.withLock { $0.prompts[name] }
-            downstream = entry.flatMap { engine.routing.resolver.resolver.config.downstream(id: $0.downstreamId) }
+            downstream = entry.flatMap { engine.downstream(id: $0.downstreamId) }
             if let entry, let newRef = ref.setting("name", to: RawJSON(string: entry.originalName)) {
                 forwarded = params.setting("ref", to: newRef) ?? params
             }

@@ -59,7 +59,7 @@ struct ApprovalsController {
                     by: body.resolvedBy ?? (context.trusted ? "local user" : "api"))
                 if resolved.rule != nil {
                     // The next call must see the new rule, not wait for the change watcher.
-                    _ = try? environment.engine.routing.refresh()
+                    _ = try? environment.engine.reloadConfiguration()
                 }
                 return try APIResponse.json(resolved)
             } catch let conflict as ApprovalQueue.Conflict {

@@ -89,8 +89,8 @@ struct CacheController {
             }
             if body.layer == .route || body.layer == .all {
                 // Decisions are not kept per server: the route layer is flushed whole.
-                flushed.route = engine.routing.resolver.stats.size
-                engine.routing.resolver.flush()
+                flushed.route = engine.routeCacheStats.size
+                engine.flushRouteCache()
             }
             if body.layer == .toolCall || body.layer == .all {
                 if let serverId {
@@ -105,7 +105,7 @@ struct CacheController {
     }
 
     static func stats(_ environment: ServerEnvironment) -> Stats {
-        let route = environment.engine.routing.resolver.stats
+        let route = environment.engine.routeCacheStats
         let results = environment.engine.resultCache.stats
         func rate(_ hits: UInt64, _ misses: UInt64) -> Double {
             hits + misses == 0 ? 0 : Double(hits) / Double(hits + misses)

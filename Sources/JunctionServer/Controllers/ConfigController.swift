@@ -93,7 +93,7 @@ struct ConfigController {
         let dryRun = try request.queryBool("dry_run")
         let document = try await Self.document(request, context: context)
         let changes = try repository.apply(document, dryRun: dryRun)
-        if !dryRun, !changes.isEmpty { _ = try? environment.engine.routing.refresh() }
+        if !dryRun, !changes.isEmpty { _ = try? environment.engine.reloadConfiguration() }
         return Envelope(data: Applied(applied: !dryRun, dryRun: dryRun, changes: changes, diff: Self.diff(changes)))
     }
 

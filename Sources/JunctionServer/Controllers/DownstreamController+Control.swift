@@ -145,7 +145,7 @@ extension DownstreamController {
         let running = await pool.running().first { $0.key.downstreamId == downstream.id && $0.key.sessionId == nil }
         if let running { return running.key.authScopeId }
         let probe = ToolNaming.visibleName(namespace: downstream.namespace, name: "*")
-        let decision = environment.engine.routing.resolver.resolve(tool: probe, clientRoot: "/")
+        let decision = environment.engine.route(tool: probe, clientRoot: "/")
         if decision.decision != .deny, decision.downstream?.id == downstream.id, let scope = decision.authScope {
             return scope.id
         }

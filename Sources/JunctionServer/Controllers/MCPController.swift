@@ -249,7 +249,7 @@ struct MCPController {
             return (.workspace(bound), true)
         }
         guard let asked, !asked.isEmpty else { return (.folder("/"), false) }
-        guard engine.routing.resolver.resolver.config.workspace(named: asked) != nil else {
+        guard engine.workspace(named: asked) != nil else {
             throw APIError(
                 .notFound, code: "workspace_not_found",
                 "no workspace '\(asked)'. List them with junction workspace list")
@@ -258,7 +258,7 @@ struct MCPController {
     }
 
     private func downstreamId(named name: String) throws -> String {
-        guard let downstream = engine.routing.resolver.resolver.config.downstreams.first(where: { $0.name == name })
+        guard let downstream = engine.downstream(named: name)
         else {
             throw APIError(
                 .notFound, code: "server_not_found", "no server '\(name)'. List them with junction server list")

@@ -31,7 +31,7 @@ struct MetricsController {
             gauges.append(
                 ("junction_servers", "Configured servers by state.", ["state": state], Double(byState[state] ?? 0)))
         }
-        let route = environment.engine.routing.resolver.stats
+        let route = environment.engine.routeCacheStats
         let results = environment.engine.resultCache.stats
         gauges += [
             ("junction_cache_entries", "Entries in each cache layer.", ["layer": "route"], Double(route.size)),

@@ -228,28 +228,28 @@ struct OpenGatewayController {
     /// generation, then compares the servers it knew before with those it knows now. The engine
     /// follows every change by itself; this makes sure it has, now.
     func reload() async throws -> Reload {
-        let routing = environment.engine.routing
-        let before = Set(routing.resolver.resolver.config.downstreams.map(\.name))
+        let engine = environment.engine
+        let before = Set(engine.downstreams.map(\.name))
         let target = try environment.database.generation()
         let deadline = ContinuousClock.now + .seconds(5)
-        while routing.resolver.generation != target, ContinuousClock.now < deadline {
+        while engine.configurationGeneration != target, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
         }
-        if routing.resolver.generation != target {
+        if engine.configurationGeneration != target {
             // Nobody follows the configuration (an engine that is not running): load it here.
             do {
-                try routing.refresh()
+                try engine.reloadConfiguration()
             } catch {
                 throw APIError(
                     .internalServerError, code: "reload_failed", "Failed to reload catalog: \(error.description)")
             }
         }
-        let after = Set(routing.resolver.resolver.config.downstreams.map(\.name))
+        let after = Set(engine.downstreams.map(\.name))
         let added = after.subtracting(before).sorted()
         let removed = before.subtracting(after).sorted()
         return Reload(
             serversLoaded: after.count, serversAdded: added.count, serversRemoved: removed.count, added: added,
-            removed: removed, generation: routing.resolver.generation)
+            removed: removed, generation: engine.configurationGeneration)
     }
 
     private func server(_ id: String) throws -> Downstream {

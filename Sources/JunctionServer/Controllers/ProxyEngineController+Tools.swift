@@ -319,7 +319,7 @@ extension ProxyEngineController {
             fromBody ?? request.uri.queryParameters["workspace"].map(String.init)
             ?? request.headers[.xJunctionWorkspace]
         guard let asked, !asked.isEmpty else { return (.folder("/"), false) }
-        guard environment.engine.routing.resolver.resolver.config.workspace(named: asked) != nil else {
+        guard environment.engine.workspace(named: asked) != nil else {
             throw APIError(
                 .notFound, code: "WORKSPACE_NOT_FOUND",
                 "no workspace '\(asked)'. List them with junction workspace list",
@@ -330,14 +330,7 @@ extension ProxyEngineController {
 
     /// The routing decision for a tool name from a target, as a session's `decide` makes it.
     private func decide(_ name: String, target: ClientTarget) -> Decision {
-        let resolver = environment.engine.routing.resolver
-        switch target {
-        case .workspace(let workspace):
-            return resolver.resolve(tool: name, workspaceName: workspace)
-                ?? resolver.resolve(tool: name, clientRoot: "/")
-        case .folder(let path):
-            return resolver.resolve(tool: name, clientRoot: path)
-        }
+        environment.engine.route(tool: name, for: target)
     }
 
     /// The 403 for a call routing denied: its answer is an error, or an error result saying why.

@@ -48,7 +48,7 @@ struct ToolPinController {
         }
         let approved = try pins.approve(downstreamId: downstream.id, tools: names)
         // Routing follows the generation bump by itself; reloading now shows the tools at once.
-        _ = try? environment.engine.routing.refresh()
+        _ = try? environment.engine.reloadConfiguration()
         let remaining = try pins.list(downstreamId: downstream.id, changedOnly: true).map(\.name)
         return JSONResponse(ToolApproval(serverId: downstream.id, approved: approved, remaining: remaining))
     }

@@ -56,9 +56,9 @@ struct ToolsController {
             let servers = Dictionary(
                 try DownstreamRepository(environment.database).list().map { ($0.id, $0) },
                 uniquingKeysWith: { first, _ in first })
-            let resolver = environment.engine.routing.resolver
+            let engine = environment.engine
             func decision(_ visible: String) -> Policy? {
-                workspace.flatMap { resolver.resolve(tool: visible, workspaceName: $0.name)?.decision }
+                workspace.flatMap { engine.route(tool: visible, workspaceName: $0.name)?.decision }
             }
             guard !query.isEmpty else {
                 let entries = try CatalogRepository(environment.database).search(query: "", limit: limit)
