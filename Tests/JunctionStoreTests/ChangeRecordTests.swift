@@ -101,7 +101,7 @@ struct ChangeRecordTests {
         let before = try store.server("before")
         #expect(!before.quarantined)
         try store.settings.set("quarantine_new_servers", json: "true")
-        #expect(try store.settings.bool("quarantine_new_servers"))
+        #expect(try store.settings.value(.quarantineNewServers))
         let added = try store.server("after")
         #expect(added.quarantined)
         #expect(try store.downstreams.get("after").quarantined)

@@ -97,53 +97,47 @@ public final class GatewayEngine: Sendable {
         self.scopes = scopes
         self.oauth = OAuthService(database: database, box: box, events: events)
         var options = DownstreamPool.Options()
-        if let limit = try? SettingsRepository(database).get("max_message_bytes").json, let bytes = Int(limit) {
-            options.maxMessageBytes = bytes
+        // Unreadable settings (a damaged database) leave the pool's defaults.
+        if let settings = try? SettingsRepository(database).snapshot() {
+            options.maxMessageBytes = settings[.maxMessageBytes]
+            options.startupTimeout = Self.startupTimeout(settings)
+            let health = Self.healthChecks(settings)
+            options.healthCheckInterval = health.interval
+            options.healthCheckTimeout = health.timeout
+            options.healthCheckFailures = health.failures
         }
-        if let startup = Self.startupTimeout(database) { options.startupTimeout = startup }
-        let health = Self.healthCheckSettings(database)
-        options.healthCheckInterval = health.interval
-        options.healthCheckTimeout = health.timeout
-        options.healthCheckFailures = health.failures
         self.pool = DownstreamPool(home: home, options: options, secrets: { try scopes.secrets(of: $0) })
         reloadSettings()
         _ = quarantineChanges()
     }
 
-    private func reloadSettings() {
-        let settings = SettingsRepository(database)
-        if let json = try? settings.get("read_only_cache_ttl_sec").json, let ttl = Int(json) {
-            readOnlyTTL.withLock { $0 = ttl }
-        }
-        if let json = try? settings.get("audit_max_payload_bytes").json, let bytes = Int(json) {
-            auditWriter.setMaxPayloadBytes(bytes)
-        }
-        let presentation = (try? settings.snapshot()).map(ToolPresentation.init(settings:)) ?? ToolPresentation()
-        toolPresentation.withLock { $0 = presentation }
-        if let perServer = try? settings.integer("max_concurrent_calls"),
-            let perKey = try? settings.integer("max_concurrent_calls_per_key"),
-            let maxQueued = try? settings.integer("max_queued_calls")
-        {
-            let limits = CallLimiter.Limits(perServer: perServer, perKey: perKey, maxQueued: maxQueued)
-            if callLimiter.limits != limits { callLimiter.limits = limits }
-        }
+    /// Applies the settings the engine follows live; returns them for the pool's (nil, and
+    /// nothing changed, when they cannot be read).
+    @discardableResult
+    private func reloadSettings() -> SettingsSnapshot? {
+        guard let settings = try? SettingsRepository(database).snapshot() else { return nil }
+        readOnlyTTL.withLock { $0 = settings[.readOnlyCacheTTLSec] }
+        auditWriter.setMaxPayloadBytes(settings[.auditMaxPayloadBytes])
+        toolPresentation.withLock { $0 = ToolPresentation(settings: settings) }
+        let limits = CallLimiter.Limits(
+            perServer: settings[.maxConcurrentCalls], perKey: settings[.maxConcurrentCallsPerKey],
+            maxQueued: settings[.maxQueuedCalls])
+        if callLimiter.limits != limits { callLimiter.limits = limits }
+        return settings
     }
 
     /// The health check settings (`health_check_interval_sec`, `health_check_timeout_sec`,
-    /// `health_check_failures`); their defaults when unreadable.
-    static func healthCheckSettings(_ database: AppDatabase) -> (interval: Duration, timeout: Duration, failures: Int) {
-        let settings = SettingsRepository(database)
-        let interval = (try? settings.integer("health_check_interval_sec")) ?? 30
-        let timeout = (try? settings.integer("health_check_timeout_sec")) ?? 10
-        let failures = (try? settings.integer("health_check_failures")) ?? 3
-        return (.seconds(max(0, interval)), .seconds(max(1, timeout)), max(1, failures))
+    /// `health_check_failures`), clamped to what the pool accepts.
+    static func healthChecks(_ settings: SettingsSnapshot) -> (interval: Duration, timeout: Duration, failures: Int) {
+        (
+            .seconds(max(0, settings[.healthCheckIntervalSec])), .seconds(max(1, settings[.healthCheckTimeoutSec])),
+            max(1, settings[.healthCheckFailures])
+        )
     }
 
-    /// The `startup_timeout_sec` setting, when it can be read.
-    private static func startupTimeout(_ database: AppDatabase) -> Duration? {
-        guard let json = try? SettingsRepository(database).get("startup_timeout_sec").json, let seconds = Int(json)
-        else { return nil }
-        return .seconds(max(1, Limits.clampedSeconds(seconds)))
+    /// The `startup_timeout_sec` setting.
+    private static func startupTimeout(_ settings: SettingsSnapshot) -> Duration {
+        .seconds(max(1, Limits.clampedSeconds(settings[.startupTimeoutSec])))
     }
 
     /// How long a `tools/list` waits for a server that was never discovered (no catalog stored)
@@ -167,18 +161,18 @@ public final class GatewayEngine: Sendable {
                 await routing.run { [self] generation in
                     redactors.withLock { $0.removeAll() }
                     visibleTools.removeAll()
-                    reloadSettings()
+                    let settings = reloadSettings()
                     // Short: one read of the auth scopes; ends by itself.
                     Task { [oauth] in await oauth.reloadScopes() }
-                    if let startup = Self.startupTimeout(database) {
-                        // Short: one actor hop; ends by itself.
-                        Task { [pool] in await pool.setStartupTimeout(startup) }
-                    }
-                    let health = Self.healthCheckSettings(database)
-                    // Short: one actor hop; ends by itself.
-                    Task { [pool] in
-                        await pool.setHealthChecks(
-                            interval: health.interval, timeout: health.timeout, failures: health.failures)
+                    if let settings {
+                        let startup = Self.startupTimeout(settings)
+                        let health = Self.healthChecks(settings)
+                        // Short: actor hops; ends by itself.
+                        Task { [pool] in
+                            await pool.setStartupTimeout(startup)
+                            await pool.setHealthChecks(
+                                interval: health.interval, timeout: health.timeout, failures: health.failures)
+                        }
                     }
                     publishReload(generation: generation)
                     publishQuarantineChanges()

@@ -415,24 +415,6 @@ public struct SettingsRepository: Sendable {
         return Value(key: key, json: definition.defaultJSON, isDefault: true)
     }
 
-    /// A whole-number setting's effective value (its default when the stored one is unreadable).
-    public func integer(_ key: String) throws(StoreError) -> Int {
-        let definition = try Self.definition(key)
-        let value = try get(key)
-        let decoded = try? JSONDecoder().decode(JSONValue.self, from: Data(value.json.utf8))
-        let fallback = try? JSONDecoder().decode(JSONValue.self, from: Data(definition.defaultJSON.utf8))
-        return Int(decoded?.integerValue ?? fallback?.integerValue ?? 0)
-    }
-
-    /// A boolean setting's effective value (its default when the stored one is unreadable).
-    public func bool(_ key: String) throws(StoreError) -> Bool {
-        let definition = try Self.definition(key)
-        let value = try get(key)
-        let decoded = try? JSONDecoder().decode(JSONValue.self, from: Data(value.json.utf8))
-        let fallback = try? JSONDecoder().decode(JSONValue.self, from: Data(definition.defaultJSON.utf8))
-        return decoded.flatMap(Self.flag) ?? fallback.flatMap(Self.flag) ?? false
-    }
-
     /// The value of a JSON boolean.
     static func flag(_ value: JSONValue) -> Bool? {
         if case .bool(let flag) = value { return flag }
