@@ -32,6 +32,8 @@ public final class GatewayEngine: Sendable {
     let redactionQueue = BatchingQueue(label: "junction.audit.redaction")
     /// Each downstream's tools as clients see them, prepared once per catalog for `tools/list`.
     let visibleTools = VisibleToolCache()
+    /// Each target's routed `tools/list`, while its configuration and catalogs stay the same.
+    let routedTools = RoutedToolListCache()
     /// Tier 2: results of read-only calls.
     public let resultCache = ToolResultCache()
     /// Caps on tool calls running at once, per server and per client key (settings
@@ -167,6 +169,7 @@ public final class GatewayEngine: Sendable {
                 await routing.run { [self] generation in
                     redactors.withLock { $0.removeAll() }
                     visibleTools.removeAll()
+                    routedTools.removeAll()
                     reloadSettings()
                     // Short: one read of the auth scopes; ends by itself.
                     Task { [oauth] in await oauth.reloadScopes() }
