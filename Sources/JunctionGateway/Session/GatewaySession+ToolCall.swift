@@ -50,96 +50,55 @@ extension GatewaySession {
             engine.audit(record, arguments: arguments, scopeId: decision.authScope?.id)
         }
 
-        if let unavailable {
-            return finish(.error, .errorResponse(id: id, code: unavailable.code, message: unavailable.description))
-        }
-        // A quarantined server or tool is not listed, yet it is no unknown tool: the denial below
-        // says why it is refused and how to approve it.
         let awaitsReview =
             decision.decision == .deny
-            && decision.downstream.map {
-                engine.awaitsReview(
-                    downstreamId: $0.id, tool: decision.downstreamToolName)
-            } == true
-        guard entry != nil || awaitsReview else {
-            return finish(
-                .error,
-                .errorResponse(
-                    id: id, code: JSONRPCErrorCode.invalidParams,
-                    message: "Unknown tool: \(name). List the tools with tools/list; names are namespace__tool."))
+            && decision.downstream.map { engine.awaitsReview(downstreamId: $0.id, tool: decision.downstreamToolName) }
+                == true
+        /// Ends the call with a refusal, audited.
+        func refuse(_ refusal: ToolCallPlan.Refusal) -> JSONRPCMessage {
+            if let audited = refusal.auditedError {
+                record.errorCode = audited.code
+                record.errorMessage = audited.message
+            }
+            switch refusal.answer {
+            case .error(let code, let message):
+                return finish(refusal.status, .errorResponse(id: id, code: code, message: message))
+            case .toolError(let text):
+                return finish(refusal.status, Self.toolError(id: id, text))
+            }
         }
-        switch decision.decision {
-        case .approve where resume?.approved == true:
-            break  // approved on the first round of this request
-        case .deny:
-            // A tool result, not a protocol error: the model reads why, and can tell the user. The
-            // audit keeps the denial's code and reason, as for any refused call.
-            // The reason of a quarantine names the command that approves it; a rule's, how to see it.
-            let reason =
-                awaitsReview
-                ? "Junction denied \(name): \(decision.reason)."
-                : "Junction denied \(name): \(decision.reason). "
-                    + "Change the rule with junction route (see junction dry-run \(name))."
-            record.errorCode = JSONRPCErrorCode.denied
-            record.errorMessage = reason
-            return finish(.denied, Self.toolError(id: id, reason))
-        case .approve:
+
+        var step = ToolCallPlan.admit(
+            name, decision: decision, listed: entry != nil, awaitsReview: awaitsReview, unavailable: unavailable,
+            approvedBefore: resume?.approved == true)
+        if step == .awaitApproval {
             let approvalId = ULID.make()
             record.approvalId = approvalId
-            var progress: (@Sendable (String) -> Void)?
-            if let clientToken = params["_meta"]?["progressToken"] {
-                let ticks = Mutex(0)
-                progress = { [self] message in
-                    let tick = ticks.withLock { count -> Int in
-                        count += 1
-                        return count
-                    }
-                    let update = RawJSON(object: [
-                        ("progressToken", clientToken), ("progress", RawJSON(integer: tick)),
-                        ("message", RawJSON(string: message)),
-                    ])
-                    notify("notifications/progress", params: update)
-                }
-            }
-            let request = ApprovalRequest(
-                id: approvalId, sessionId: self.id, clientName: clientName, toolName: name, decision: decision,
-                arguments: arguments.map(engine.redact), progress: progress)
-            let outcome = await InlineTaskExecutor.runOnPool { await engine.approvals.decide(request) }
-            switch outcome {
-            case .approved:
-                break
-            case .denied(let reason):
-                return finish(
-                    .approvalDenied, Self.toolError(id: id, "Junction: the call was not approved. \(reason)"))
-            case .timedOut:
-                return finish(
-                    .approvalTimeout, Self.toolError(id: id, "Junction: nobody approved \(name) in time."))
-            case .cancelled:
-                auditCancelled()
-                return .errorResponse(id: id, code: JSONRPCErrorCode.requestCancelled, message: "cancelled")
-            }
-        case .allow:
+            let outcome = await approval(
+                of: name, id: approvalId, decision: decision, arguments: arguments,
+                progressToken: params["_meta"]?["progressToken"])
+            step = ToolCallPlan.approved(name, outcome: outcome)
+        }
+        switch step {
+        case .refuse(let refusal):
+            return refuse(refusal)
+        case .cancelled:
+            auditCancelled()
+            return .errorResponse(id: id, code: JSONRPCErrorCode.requestCancelled, message: "cancelled")
+        case .awaitApproval, .forward:
             break
         }
-        guard let target = decision.downstream,
-            let downstream = engine.downstream(id: target.id)
-        else {
-            return finish(
-                .error,
-                .errorResponse(id: id, code: JSONRPCErrorCode.downstreamUnavailable, message: decision.reason))
+        let route = ToolCallPlan.forwarding(
+            name, decision: decision, downstream: decision.downstream.flatMap { engine.downstream(id: $0.id) },
+            listed: entry, resume: resume, carriesInput: params["inputResponses"] != nil,
+            readOnlyTTL: engine.readOnlyCacheTTLSec)
+        let plan: ToolCallPlan.Forwarding
+        switch route {
+        case .failure(let refusal): return refuse(refusal)
+        case .success(let forwarding): plan = forwarding
         }
-        if let resume, resume.downstreamId != downstream.id {
-            return finish(
-                .error,
-                .errorResponse(
-                    id: id, code: JSONRPCErrorCode.invalidParams,
-                    message: "\(name) is now routed to another server than the one that asked for input: "
-                        + "send the call again without requestState and inputResponses"))
-        }
-        let originalName =
-            entry.flatMap { $0.downstreamId == downstream.id ? $0.originalName : nil }
-            ?? decision.downstreamToolName ?? name
-        let forwarded = params.setting("name", to: RawJSON(string: originalName)) ?? params
+        let downstream = plan.downstream
+        let forwarded = params.setting("name", to: RawJSON(string: plan.originalName)) ?? params
         // The downstream sees Junction's progress token (unique on a shared server); the client
         // gets its own token back on every progress notification.
         var onProgress: (@Sendable (RawJSON) -> Void)?
@@ -149,16 +108,10 @@ extension GatewaySession {
                 notify("notifications/progress", params: mapped)
             }
         }
-        // Tier 2: results of read-only tools (or of rules with a cache TTL) are reused for a while.
-        let readOnly = entry?.readOnly == true && entry?.downstreamId == downstream.id
-        // A retry carrying input depends on more than its arguments: never cached.
-        let ttl =
-            params["inputResponses"] != nil || resume != nil
-            ? 0 : decision.matchedRule?.cacheTTLSec ?? (readOnly ? engine.readOnlyCacheTTLSec : 0)
         let cacheKey =
-            ttl > 0
+            plan.cacheTTL > 0
             ? try? ToolResultCache.Key(
-                downstreamId: downstream.id, authScopeId: decision.authScope?.id, tool: originalName,
+                downstreamId: downstream.id, authScopeId: decision.authScope?.id, tool: plan.originalName,
                 arguments: (arguments ?? .emptyObject).bytes) : nil
         if let cacheKey, let hit = engine.resultCache.lookup(cacheKey, session: self.id) {
             record.cacheHit = true
@@ -190,24 +143,25 @@ extension GatewaySession {
                     try await engine.pool.instance(for: downstream, authScopeId: scopeId, sessionId: self.id)
                 }
             }
-            engine.publishStarted(record, downstream: downstream, serverToolName: originalName)
+            engine.publishStarted(record, downstream: downstream, serverToolName: plan.originalName)
             let response = try await forward(
                 "tools/call", subject: name, params: forwarded, to: instance, resume: resume,
                 approved: decision.decision == .approve, onProgress: onProgress)
             var answer = response
             answer.id = id
-            let isError = response.kind == .errorResponse || response.result?["isError"]?.boolValue == true
-            if var cacheKey {
-                if !isError, let result = response.result, result["resultType"]?.stringValue != "input_required" {
-                    // A result its server calls private is kept for this session alone.
-                    if result["cacheScope"]?.stringValue == "private" { cacheKey.privateToSession = self.id }
-                    engine.resultCache.put(cacheKey, value: result.bytes, ttl: .seconds(Limits.clampedSeconds(ttl)))
+            switch ToolCallPlan.cacheEffect(of: response, cacheable: cacheKey != nil, readOnly: plan.readOnly) {
+            case .keep(let privateToSession):
+                if var cacheKey, let result = response.result {
+                    if privateToSession { cacheKey.privateToSession = self.id }
+                    engine.resultCache.put(
+                        cacheKey, value: result.bytes, ttl: .seconds(Limits.clampedSeconds(plan.cacheTTL)))
                 }
-            } else if !readOnly {
-                // A call that may write through this server makes its cached reads stale.
+            case .invalidateServer:
                 engine.resultCache.invalidate(downstreamId: downstream.id)
+            case .none:
+                break
             }
-            return finish(isError ? .error : .ok, answer)
+            return finish(ToolCallPlan.isError(response) ? .error : .ok, answer)
         } catch let error as DownstreamError {
             if case .cancelled = error {
                 auditCancelled()
@@ -224,6 +178,32 @@ extension GatewaySession {
             auditCancelled()
             throw CancellationError()
         }
+    }
+
+    /// Parks a call whose routing asks for approval on the engine's gate until a person decides
+    /// (or the gate times out); a client that sent a progress token hears that it still waits.
+    private func approval(
+        of name: String, id approvalId: String, decision: Decision, arguments: RawJSON?, progressToken: RawJSON?
+    ) async -> ApprovalOutcome {
+        var progress: (@Sendable (String) -> Void)?
+        if let progressToken {
+            let ticks = Mutex(0)
+            progress = { [self] message in
+                let tick = ticks.withLock { count -> Int in
+                    count += 1
+                    return count
+                }
+                let update = RawJSON(object: [
+                    ("progressToken", progressToken), ("progress", RawJSON(integer: tick)),
+                    ("message", RawJSON(string: message)),
+                ])
+                notify("notifications/progress", params: update)
+            }
+        }
+        let request = ApprovalRequest(
+            id: approvalId, sessionId: self.id, clientName: clientName, toolName: name, decision: decision,
+            arguments: arguments.map(engine.redact), progress: progress)
+        return await InlineTaskExecutor.runOnPool { await engine.approvals.decide(request) }
     }
 
     /// Adds `_meta["junction/cache"] = {"hit": true, "age_ms": N}` to a cached result.
