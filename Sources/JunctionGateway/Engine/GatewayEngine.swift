@@ -23,15 +23,17 @@ public final class GatewayEngine: Sendable {
     private let sessions = Mutex<[String: GatewaySession]>([:])
     /// Batched audit trail: `audit(_:)` never waits for the database.
     public let auditWriter: AuditWriter
-    private let auditObserver: @Sendable (AuditRecord) -> Void
+    let auditObserver: @Sendable (AuditRecord) -> Void
     let sessionRecords: SessionRepository
     let catalogRecords: CatalogRepository
-    private let redactors = Mutex<[String: Redactor]>([:])
-    private let storedCatalogs = Mutex<[String: Catalog]>([:])
+    let redactors = Mutex<[String: Redactor]>([:])
+    let storedCatalogs = Mutex<[String: Catalog]>([:])
     /// Serial: redaction, audit queuing and call events, off the calls' path and in order.
     let redactionQueue = BatchingQueue(label: "junction.audit.redaction")
     /// Each downstream's tools as clients see them, prepared once per catalog for `tools/list`.
     let visibleTools = VisibleToolCache()
+    /// Each target's routed `tools/list`, while its configuration and catalogs stay the same.
+    let routedTools = RoutedToolListCache()
     /// Tier 2: results of read-only calls.
     public let resultCache = ToolResultCache()
     /// Caps on tool calls running at once, per server and per client key (settings
@@ -161,6 +163,7 @@ public final class GatewayEngine: Sendable {
                 await routing.run { [self] generation in
                     redactors.withLock { $0.removeAll() }
                     visibleTools.removeAll()
+                    routedTools.removeAll()
                     let settings = reloadSettings()
                     // Short: one read of the auth scopes; ends by itself.
                     Task { [oauth] in await oauth.reloadScopes() }
@@ -243,56 +246,6 @@ public final class GatewayEngine: Sendable {
             self?.downstream(id: downstream.id).flatMap { $0.enabled ? $0 : nil }
         }
         return hooks
-    }
-
-    /// Keeps what a downstream offered in `tool_catalog` (for search, the admin API, and answering
-    /// `tools/list` at once for servers that are not running). Returns the kinds that changed.
-    @discardableResult
-    func persist(_ catalog: Catalog, of downstream: Downstream) -> Set<CatalogEntry.Kind> {
-        func entries(_ items: [RawJSON], nameKey: String) -> [CatalogRepository.Discovered] {
-            items.compactMap { item in
-                guard let name = item[nameKey]?.stringValue else { return nil }
-                return CatalogRepository.Discovered(
-                    name: name, title: item["title"]?.stringValue, description: item["description"]?.stringValue,
-                    inputSchema: item["inputSchema"]?.description, outputSchema: item["outputSchema"]?.description,
-                    annotations: item["annotations"]?.description, raw: item.description)
-            }
-        }
-        let lists: [(CatalogEntry.Kind, [RawJSON], String)] = [
-            (.tool, catalog.tools, "name"), (.resource, catalog.resources, "uri"),
-            (.resourceTemplate, catalog.resourceTemplates, "uriTemplate"), (.prompt, catalog.prompts, "name"),
-        ]
-        var changed: Set<CatalogEntry.Kind> = []
-        for (kind, items, nameKey) in lists {
-            do {
-                let discovered = entries(items, nameKey: nameKey)
-                let change = try catalogRecords.replace(downstreamId: downstream.id, kind: kind, entries: discovered)
-                if !change.isEmpty { changed.insert(kind) }
-                if kind == .tool { checkPins(of: downstream, tools: discovered) }
-            } catch {
-                Self.logger.error("catalog of '\(downstream.name)' (\(kind.rawValue)s) not stored: \(error)")
-            }
-        }
-        storedCatalogs.withLock { $0[downstream.id] = catalog }
-        return changed
-    }
-
-    /// What a downstream offered when last discovered (by any process), or nil if never.
-    func storedCatalog(of downstreamId: String) -> Catalog? {
-        if let cached = storedCatalogs.withLock({ $0[downstreamId] }) { return cached }
-        guard let entries = try? catalogRecords.list(downstreamId: downstreamId), !entries.isEmpty else { return nil }
-        var catalog = Catalog()
-        for entry in entries {
-            guard let raw = try? RawJSON(validating: Array(entry.raw.utf8)) else { continue }
-            switch entry.kind {
-            case .tool: catalog.tools.append(raw)
-            case .resource: catalog.resources.append(raw)
-            case .resourceTemplate: catalog.resourceTemplates.append(raw)
-            case .prompt: catalog.prompts.append(raw)
-            }
-        }
-        storedCatalogs.withLock { $0[downstreamId] = catalog }
-        return catalog
     }
 
     static let logger = Logger(label: "junction.engine")
@@ -393,60 +346,5 @@ public final class GatewayEngine: Sendable {
         }
         for await _ in ended {}
         timer.cancel()
-    }
-
-    // MARK: - Audit
-
-    func auditRecord(session: GatewaySession, tool: String, decision: Decision) -> AuditRecord {
-        let root: String? =
-            switch session.target {
-            case .folder(let path): path
-            case .workspace: decision.workspace?.rootPath
-            }
-        return AuditRecord(
-            sessionId: session.id, clientName: session.clientName, workspaceId: decision.workspace?.id,
-            workspaceName: decision.workspace?.name, clientRoot: root, toolName: tool,
-            downstreamId: decision.downstream?.id, downstreamName: decision.downstream?.name,
-            authScopeId: decision.authScope?.id, ruleId: decision.matchedRule?.id, decision: decision.decision,
-            status: .ok)
-    }
-
-    /// Queues an audit record. The arguments are redacted off the call's path (redaction scans
-    /// every string for secrets), then the record goes to the batched writer.
-    func audit(_ record: AuditRecord, arguments: RawJSON?, scopeId: String?) {
-        redactionQueue.async { [self] in
-            var record = record
-            if let arguments {
-                record.paramsBytes = arguments.bytes.count
-                record.params = redact(arguments, scopeId: scopeId).description
-            }
-            // A server's error may quote what it printed, secrets included.
-            record.errorMessage = record.errorMessage.map { redactor(scopeId: scopeId).redact(text: $0) }
-            auditWriter.record(record)
-            auditObserver(record)
-        }
-    }
-
-    /// Redacts secret-looking keys and the values of the scope's secrets.
-    func redact(_ json: RawJSON) -> RawJSON {
-        redact(json, scopeId: nil)
-    }
-
-    func redact(_ json: RawJSON, scopeId: String?) -> RawJSON {
-        RawJSON(trusted: redactor(scopeId: scopeId).redact(json.bytes))
-    }
-
-    /// One redactor per scope (its secret values and redaction hints), rebuilt when config changes.
-    private func redactor(scopeId: String?) -> Redactor {
-        let key = scopeId ?? ""
-        if let cached = redactors.withLock({ $0[key] }) { return cached }
-        var redactor = Redactor(secretValues: [])
-        if let scopeId, let secrets = try? scopes.secrets(of: scopeId) {
-            let hints = (try? scopes.get(scopeId).redactionHints) ?? []
-            redactor = Redactor(
-                secretValues: Array(secrets.env.values) + Array(secrets.headers.values), extraKeys: hints)
-        }
-        redactors.withLock { $0[key] = redactor }
-        return redactor
     }
 }

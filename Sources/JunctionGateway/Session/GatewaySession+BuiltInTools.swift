@@ -42,19 +42,19 @@ extension GatewaySession {
         return global
     }
 
-    /// The tools a `tools/list` answers with now.
-    func listedToolsNow() async -> [RawJSON] {
+    /// The pages a `tools/list` answers with now.
+    func listedPagesNow() async -> ToolPages {
         await awaitRoots()
         let overrides = engine.presentation.descriptionOverrides
         let listing = toolListing()
         state.withLock { $0.listing = listing }
         switch listing {
         case .builtInsOnly:
-            return BuiltInTools.listed(overrides: overrides)
+            return ToolPages(BuiltInTools.listed(overrides: overrides))
         case .toolsAndBuiltIns:
-            return await visibleTools().map(\.tool) + BuiltInTools.listed(overrides: overrides)
+            return await visibleTools().pages(builtIns: { BuiltInTools.listed(overrides: overrides) })
         case .tools:
-            return await visibleTools().map(\.tool)
+            return await visibleTools().pages(builtIns: nil)
         }
     }
 
