@@ -36,7 +36,7 @@ struct SocketHelloTests {
         let listener = SocketListener(
             path: harness.home.socketPath, apiSocketPath: harness.directory.file("api.sock"),
             engine: harness.engine, logger: Logger(label: "test"))
-        try listener.start()
+        try await listener.start()
         defer { listener.stop() }
 
         func answer(to hello: SocketHello) throws -> SocketWelcome {

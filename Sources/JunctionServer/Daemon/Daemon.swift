@@ -128,7 +128,7 @@ public struct Daemon: Sendable {
         let core = DaemonCore(
             engine: engine, listener: listener, metrics: environment.metrics, shutdown: environment.shutdown,
             mcp: environment.mcp, logger: logger)
-        try listener.start()
+        try await listener.start()
         watchdog.start(eventLoops: MultiThreadedEventLoopGroup.singleton)
         defer { watchdog.stop() }
         // A daemon that must exit before its shutdown finished still leaves no stale files.

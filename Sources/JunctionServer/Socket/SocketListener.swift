@@ -1,196 +1,172 @@
-import CJunctionShims
 import Foundation
 import JunctionCore
 import JunctionGateway
 import JunctionStore
 import Logging
+import NIOCore
+import NIOPosix
 import Synchronization
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The daemon's unix socket (`$JUNCTION_HOME/junction.sock`, 0600). A connection that opens with
-/// a hello line is an MCP session from `junction stdio`; anything else is HTTP and is spliced to
-/// the daemon's private API socket, so local tools reach the admin API without a key.
+/// The daemon's unix socket (`$JUNCTION_HOME/junction.sock`, 0600), served on the daemon's event
+/// loops. A connection that opens with a hello line is an MCP session from `junction stdio`;
+/// anything else is HTTP and is spliced to the daemon's private API socket, so local tools reach
+/// the admin API without a key. No connection costs a thread of its own.
 final class SocketListener: Sendable {
+    private struct State {
+        var server: (any Channel)?
+        var accepting = true
+        var closed = false
+        var sessions: [ObjectIdentifier: any Channel] = [:]
+    }
+
     private let path: String
     private let apiSocketPath: String
     private let engine: GatewayEngine
     private let logger: Logger
-    private let listenFD = Mutex<Int32>(-1)
-    private let sessions = Mutex<[ObjectIdentifier: DescriptorSession]>([:])
-    private let accepting = Mutex(true)
-    private let closed = Mutex(false)
+    private let group: any EventLoopGroup
+    private let state = Mutex(State())
 
-    init(path: String, apiSocketPath: String, engine: GatewayEngine, logger: Logger) {
+    init(
+        path: String, apiSocketPath: String, engine: GatewayEngine, logger: Logger,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
         self.path = path
         self.apiSocketPath = apiSocketPath
         self.engine = engine
         self.logger = logger
+        self.group = group
     }
 
-    /// Binds the socket and starts accepting on a thread of its own.
-    func start() throws {
-        let fd = junction_unix_listen(path, 128)
-        guard fd >= 0 else {
-            let reason =
-                errno == ENAMETOOLONG ? "the path is too long for a unix socket" : String(cString: strerror(errno))
+    /// Binds the socket (replacing a stale one) and starts accepting.
+    func start() async throws {
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 128)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(SocketHelloHandler(listener: self))
+                }
+            }
+        let server: any Channel
+        do {
+            server = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+        } catch SocketAddressError.unixDomainSocketPathTooLong {
+            throw DaemonError.cannotListen("cannot listen on \(path): the path is too long for a unix socket")
+        } catch let error as IOError {
+            throw DaemonError.cannotListen("cannot listen on \(path): \(String(cString: strerror(error.errnoCode)))")
+        } catch {
+            throw DaemonError.cannotListen("cannot listen on \(path): \(error)")
+        }
+        // JUNCTION_HOME is 0700, so nobody else reaches the socket before its mode is narrowed.
+        guard chmod(path, 0o600) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? await server.close()
             throw DaemonError.cannotListen("cannot listen on \(path): \(reason)")
         }
-        listenFD.withLock { $0 = fd }
-        let thread = Thread { [self] in acceptLoop(fd) }
-        thread.name = "junction.socket.accept"
-        thread.start()
+        let closed = state.withLock { state in
+            if !state.closed { state.server = server }
+            return state.closed
+        }
+        if closed { try? await server.close() }
     }
 
     /// Takes no new session from now on: a hello is answered `refused`/`shutting_down` (the
     /// client then runs embedded) until `stop()` closes the socket. Sessions open go on.
     func stopAccepting() {
-        accepting.withLock { $0 = false }
+        state.withLock { $0.accepting = false }
     }
 
     /// Closes the socket and ends every MCP session (their in-flight calls were answered by the
-    /// engine's shutdown), then removes the socket file.
+    /// engine's shutdown; what is queued for them is still written), then removes the socket file.
     func stop() {
-        accepting.withLock { $0 = false }
-        closed.withLock { $0 = true }
-        let fd = listenFD.withLock { fd in
-            defer { fd = -1 }
-            return fd
+        let (server, sessions) = state.withLock { state in
+            state.accepting = false
+            state.closed = true
+            defer { state.server = nil }
+            return (state.server, Array(state.sessions.values))
         }
-        if fd >= 0 {
-            _ = shutdown(fd, Int32(SHUT_RDWR))
-            _ = close(fd)
-        }
+        server?.close(promise: nil)
         _ = unlink(path)
-        for session in sessions.withLock({ Array($0.values) }) { session.stop() }
+        for channel in sessions { channel.pipeline.fireUserInboundEventTriggered(GatewaySessionHandler.Stop()) }
     }
 
-    var sessionCount: Int { sessions.withLock { $0.count } }
+    var sessionCount: Int { state.withLock { $0.sessions.count } }
 
-    /// Accepts until `stop()` closes the descriptor (a connection accepted while shutting down is
-    /// refused with a reason rather than left unanswered).
-    private func acceptLoop(_ fd: Int32) {
-        while !closed.withLock({ $0 }) {
-            let client = junction_accept_cloexec(fd)
-            guard client >= 0 else {
-                if errno == EMFILE || errno == ENFILE || errno == ECONNABORTED {
-                    usleep(10_000)  // blocking-ok: the accept loop's own thread, out of descriptors
-                    continue
-                }
-                break
-            }
-            let thread = Thread { [self] in serve(client) }
-            thread.name = "junction.socket.connection"
-            thread.start()
-        }
+    var isAccepting: Bool { state.withLock { $0.accepting } }
+
+    /// The outcome of a hello: a session to open, or a refusal to send.
+    enum HelloDecision: Sendable {
+        case welcome(target: ClientTarget, pinned: Bool)
+        case refuse(SocketWelcome.Reason, String)
     }
 
-    private func serve(_ fd: Int32) {
-        SocketIO.setReceiveTimeout(fd, seconds: 10)
-        guard let (first, rest) = SocketIO.readLine(fd, limit: 64 * 1024), !first.isEmpty else {
-            _ = close(fd)
-            return
-        }
-        if first.first == UInt8(ascii: "{") {
-            SocketIO.setReceiveTimeout(fd, seconds: 0)
-            serveMCP(fd, helloLine: first, rest: rest)
-        } else {
-            SocketIO.setReceiveTimeout(fd, seconds: 0)
-            spliceHTTP(fd, prefix: first + [0x0A] + rest)
-        }
-    }
-
-    private func refuse(_ fd: Int32, _ reason: SocketWelcome.Reason, _ message: String) {
-        let answer = SocketWelcome(
-            junction: .refused, version: JunctionVersion.current, reason: reason, message: message)
-        SocketIO.writeAll(fd, answer.line)
-        _ = close(fd)
-    }
-
-    private func serveMCP(_ fd: Int32, helloLine: [UInt8], rest: [UInt8]) {
+    /// Decides on a hello line. May read the database (a pinned workspace): call it off the
+    /// event loop.
+    func decide(helloLine: [UInt8]) -> HelloDecision {
         guard let hello = try? JSONDecoder().decode(SocketHello.self, from: Data(helloLine)), hello.junction == "hello"
         else {
-            refuse(fd, .invalidHello, "the first line must be a Junction hello")
-            return
+            return .refuse(.invalidHello, "the first line must be a Junction hello")
         }
-        guard accepting.withLock({ $0 }) else {
-            refuse(fd, .shuttingDown, "the Junction daemon is shutting down")
-            return
+        guard isAccepting else {
+            return .refuse(.shuttingDown, "the Junction daemon is shutting down")
         }
         guard hello.version == JunctionVersion.current else {
-            refuse(
-                fd, .versionMismatch,
+            return .refuse(
+                .versionMismatch,
                 "the running daemon is Junction \(JunctionVersion.current), this client is \(hello.version)")
-            return
         }
         if let problem = hello.cwdProblem {
-            refuse(fd, .invalidHello, problem)
-            return
+            return .refuse(.invalidHello, problem)
         }
-        let target: ClientTarget
-        if let name = hello.workspace {
-            guard let workspace = try? WorkspaceRepository(engine.database).get(name) else {
-                refuse(fd, .unknownWorkspace, "workspace '\(name)' not found. List them: junction workspace list")
-                return
-            }
-            target = .workspace(workspace.name)
-        } else {
-            target = .folder((try? PathNormalizer.normalize(hello.cwd)) ?? hello.cwd)
+        guard let name = hello.workspace else {
+            logger.debug("session from pid \(hello.pid) in \(hello.cwd)")
+            return .welcome(target: .folder((try? PathNormalizer.normalize(hello.cwd)) ?? hello.cwd), pinned: false)
         }
-        let connection = DescriptorSession(
-            engine: engine, target: target, pinned: hello.workspace != nil, readFD: fd, writeFD: fd, isSocket: true,
-            initialBytes: rest)
-        let welcome = SocketWelcome(
-            junction: .welcome, version: JunctionVersion.current, sessionId: connection.session.id)
-        guard SocketIO.writeAll(fd, welcome.line) else {
-            connection.session.close()
-            _ = close(fd)
-            return
+        guard let workspace = try? WorkspaceRepository(engine.database).get(name) else {
+            return .refuse(.unknownWorkspace, "workspace '\(name)' not found. List them: junction workspace list")
         }
-        let key = ObjectIdentifier(connection)
-        sessions.withLock { $0[key] = connection }
-        logger.debug("session \(connection.session.id) opened (pid \(hello.pid), \(hello.cwd))")
-        let done = DispatchSemaphore(value: 0)  // blocking-ok: this connection's own thread
-        // Ends when the client disconnects or stop() shuts the socket down.
-        Task {
-            await connection.run()
-            done.signal()
-        }
-        done.wait()  // blocking-ok: this connection's own thread, until its session ends
-        sessions.withLock { $0[key] = nil }
+        logger.debug("session from pid \(hello.pid) in workspace \(workspace.name)")
+        return .welcome(target: .workspace(workspace.name), pinned: true)
     }
 
-    private func spliceHTTP(_ client: Int32, prefix: [UInt8]) {
-        let upstream = junction_unix_connect(apiSocketPath)
-        guard upstream >= 0 else {
-            let body = #"{"error":"the admin API is not available","code":"unavailable"}"#
-            let response =
-                "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: \(body.utf8.count)\r\nconnection: close\r\n\r\n\(body)"
-            SocketIO.writeAll(client, Array(response.utf8))
-            _ = close(client)
-            return
+    /// Decides on a hello off the event loop (on the database's executor) and hands the decision
+    /// back on `eventLoop`.
+    func decide(helloLine: [UInt8], on eventLoop: any EventLoop) -> EventLoopFuture<HelloDecision> {
+        let promise = eventLoop.makePromise(of: HelloDecision.self)
+        // Short: one parse and at most one read; completes the promise and ends by itself.
+        Task(executorPreference: engine.database.executor) { [self] in
+            promise.succeed(decide(helloLine: helloLine))
         }
-        guard SocketIO.writeAll(upstream, prefix) else {
-            _ = close(upstream)
-            _ = close(client)
-            return
+        return promise.futureResult
+    }
+
+    /// A session handler for a welcomed hello, or nil when the daemon began shutting down since.
+    func openSession(target: ClientTarget, pinned: Bool, channel: any Channel) -> GatewaySessionHandler? {
+        let key = ObjectIdentifier(channel)
+        let registered = state.withLock { state in
+            guard state.accepting, !state.closed else { return false }
+            state.sessions[key] = channel
+            return true
         }
-        let requestsDone = DispatchSemaphore(value: 0)  // blocking-ok: the splice's own thread
-        let toServer = Thread {
-            SocketIO.pump(from: client, to: upstream, toIsSocket: true)
-            requestsDone.signal()
+        guard registered else { return nil }
+        channel.closeFuture.whenComplete { [self] _ in
+            state.withLock { _ = $0.sessions.removeValue(forKey: key) }
         }
-        toServer.name = "junction.socket.splice"
-        toServer.start()
-        SocketIO.pump(from: upstream, to: client, toIsSocket: true)
-        // The API closed its side: end the client's too, which also ends the other pump; the
-        // descriptors close only once both pumps are done with them.
-        _ = shutdown(client, Int32(SHUT_RDWR))
-        _ = shutdown(upstream, Int32(SHUT_RDWR))
-        requestsDone.wait()  // blocking-ok: the splice's own thread, until the other pump ends
-        _ = close(upstream)
-        _ = close(client)
+        return GatewaySessionHandler(engine: engine, target: target, pinned: pinned, channel: channel)
+    }
+
+    /// Connects to the daemon's private API socket on `eventLoop`.
+    func connectAPI(on eventLoop: any EventLoop) -> EventLoopFuture<any Channel> {
+        ClientBootstrap(group: eventLoop)
+            .channelOption(.allowRemoteHalfClosure, value: true)
+            .connect(unixDomainSocketPath: apiSocketPath)
+    }
+
+    func sessionOpened(_ id: String) {
+        logger.debug("session \(id) opened")
     }
 }
