@@ -40,8 +40,8 @@ let package = Package(
         // C shims: close-on-exec pipes and sockets, the child spawner (fork/exec from one thread,
         // parent-death signal, only fds 0-2 inherited), the children's guardian, the daemon's signals.
         .target(name: "CJunctionShims"),
-        // MCP engine: downstream processes and remote servers (HTTP, OAuth), the pool, sessions,
-        // audit and caches wired together.
+        // MCP engine: downstream processes (their pipes as NIO channels) and remote servers (HTTP,
+        // OAuth), the pool, sessions, audit and caches wired together.
         .target(
             name: "JunctionGateway",
             dependencies: [
@@ -50,6 +50,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
@@ -105,7 +106,11 @@ let package = Package(
         ),
         .testTarget(
             name: "JunctionGatewayTests",
-            dependencies: ["JunctionGateway"],
+            dependencies: [
+                "JunctionGateway",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
             exclude: ["Fixtures"]
         ),
         .testTarget(

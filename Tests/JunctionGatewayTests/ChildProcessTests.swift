@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Synchronization
 import Testing
 
@@ -19,10 +20,28 @@ struct ChildProcessTests {
         var exited: Bool { status.withLock { $0 != nil } }
     }
 
-    private func start(_ command: String, _ arguments: [String], run: Run) throws -> ChildProcess {
+    /// Keeps what the child writes on stdout.
+    final class Collect: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        let run: Run
+
+        init(_ run: Run) {
+            self.run = run
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let chunk = unwrapInboundIn(data)
+            run.output.withLock { $0.append(contentsOf: chunk.readableBytesView) }
+        }
+    }
+
+    private func start(
+        _ command: String, _ arguments: [String], run: Run, maxWaitingBytes: Int = 1 << 20
+    ) throws -> ChildProcess {
         try ChildProcess(
             command: command, arguments: arguments, environment: ["PATH": "/usr/bin:/bin"], cwd: nil,
-            onStdout: { chunk in run.output.withLock { $0.append(contentsOf: chunk) } },
+            maxWaitingBytes: maxWaitingBytes,
+            configureStdout: { pipeline in try pipeline.addHandler(Collect(run)) },
             onStderr: { _ in },
             onExit: { status in run.status.withLock { $0 = status } })
     }
@@ -100,14 +119,65 @@ struct ChildProcessTests {
         #expect(throws: ChildProcess.SpawnError.self) {
             _ = try ChildProcess(
                 command: "/bin/sh", arguments: ["-c", "true"], environment: [:], cwd: "/nonexistent-junction-folder",
-                onStdout: { _ in }, onStderr: { _ in }, onExit: { status in run.status.withLock { $0 = status } })
+                maxWaitingBytes: 1024, configureStdout: { _ in }, onStderr: { _ in },
+                onExit: { status in run.status.withLock { $0 = status } })
         }
         do {
             _ = try ChildProcess(
                 command: "/bin/sh", arguments: ["-c", "true"], environment: [:], cwd: "/nonexistent-junction-folder",
-                onStdout: { _ in }, onStderr: { _ in }, onExit: { _ in })
+                maxWaitingBytes: 1024, configureStdout: { _ in }, onStderr: { _ in }, onExit: { _ in })
         } catch {
             #expect("\(error)".contains("cannot use working directory '/nonexistent-junction-folder'"))
         }
+    }
+
+    @Test("a child that does not read its stdin holds Junction to the bound: writes past it are refused")
+    func stdinBound() async throws {
+        let run = Run()
+        let bound = 256 * 1024
+        let child = try start("/bin/sleep", ["60"], run: run, maxWaitingBytes: bound)
+        let chunk = [UInt8](repeating: 0x61, count: 4096)
+        var accepted = 0
+        var outcome = ChildProcess.WriteOutcome.queued
+        while accepted < 64 << 20, outcome == .queued {
+            outcome = child.write(chunk)
+            if outcome == .queued { accepted += chunk.count }
+        }
+        guard case .full(let waiting) = outcome else {
+            Issue.record("64 MiB taken for a child that reads nothing: \(outcome)")
+            child.signal(SIGKILL)
+            return
+        }
+        // What the pipe took (64 KiB by default, at most 1 MiB) and what waits for it, no more.
+        #expect(waiting <= bound && waiting + chunk.count > bound)
+        #expect(accepted <= bound + (1 << 20) + chunk.count)
+        #expect(child.bytesWaiting <= bound)
+        child.signal(SIGKILL)
+        try await waitUntil("the child exits") { run.exited }
+        #expect(child.write(chunk) == .closed)
+        try await waitUntil("what waited is dropped") { child.bytesWaiting == 0 }
+        print("stdin bound: \(accepted) bytes taken for a child that reads nothing (bound \(bound)), then refused")
+    }
+
+    @Test("a child that reads gets every byte in order, the writer waiting whenever the bound is reached")
+    func stdinDelivery() async throws {
+        let run = Run()
+        let child = try start("/bin/cat", [], run: run, maxWaitingBytes: 64 * 1024)
+        var sent: [UInt8] = []
+        for index in 0..<2_000 {
+            let line = Array("line \(index) \(String(repeating: "x", count: index % 3000))\n".utf8)
+            while true {
+                let outcome = child.write(line)
+                if outcome == .queued { break }
+                try #require(outcome != .closed)
+                try await waitUntil("the child reads what waits") { child.bytesWaiting < 32 * 1024 }
+            }
+            sent += line
+        }
+        child.closeStdin()
+        try await waitUntil("cat exits") { run.exited }
+        let received = run.output.withLock { $0 }
+        #expect(received.count == sent.count)
+        #expect(received == sent)
     }
 }

@@ -69,7 +69,7 @@ final class DownstreamConnection: Sendable {
     ) throws {
         let stderr = StderrLog(logPath: logPath, secretValues: secretValues)
         let transport = StdioTransport(
-            command: command, arguments: arguments, environment: environment, cwd: cwd, stderr: stderr,
+            server: server, command: command, arguments: arguments, environment: environment, cwd: cwd, stderr: stderr,
             maxMessageBytes: maxMessageBytes, oversizedContextBytes: Self.oversizedContextBytes)
         try self.init(
             server: server, transport: transport, stderr: stderr, maxMessageBytes: maxMessageBytes, handlers: handlers)

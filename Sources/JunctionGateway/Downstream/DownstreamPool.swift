@@ -462,8 +462,9 @@ public actor DownstreamPool {
             let childEnvironment = environment
             return { stderr in
                 StdioTransport(
-                    command: command, arguments: downstream.args, environment: childEnvironment, cwd: downstream.cwd,
-                    stderr: stderr, maxMessageBytes: options.maxMessageBytes,
+                    server: downstream.name, command: command, arguments: downstream.args,
+                    environment: childEnvironment, cwd: downstream.cwd, stderr: stderr,
+                    maxMessageBytes: options.maxMessageBytes,
                     oversizedContextBytes: DownstreamConnection.oversizedContextBytes)
             }
         case .http:

@@ -9,6 +9,9 @@ import Synchronization
 /// redacted with the auth scope's secret values before it is kept or written, so no excerpt in
 /// an error, an audit record or the log shows them. Lines are therefore written whole; a line
 /// longer than `maxLineBytes` is cut there (its start kept, as a line of its own).
+///
+/// A child's stderr is appended from its event loop, the log file written there too: an append
+/// to a local file, and a server flooding stderr is read no faster than the file takes it.
 final class StderrLog: Sendable {
     private struct State {
         var lines: [String] = []

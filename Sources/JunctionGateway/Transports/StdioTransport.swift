@@ -1,5 +1,6 @@
-import Foundation
 import JunctionCore
+import NIOCore
+import NIOPosix
 import Synchronization
 
 #if canImport(Glibc)
@@ -10,96 +11,125 @@ import Darwin
 
 /// A downstream process spoken to over its stdin and stdout, one JSON-RPC message per line;
 /// stderr goes to the connection's `StderrLog`.
+///
+/// Stdout is framed by a `LineFrameDecoder` in its channel and each message delivered from the
+/// event loop; writes go through the stdin channel. A server that stops reading holds at most
+/// `maxMessageBytes` (and one message) in Junction: past that, requests fail at once rather than
+/// queue without end.
 final class StdioTransport: DownstreamTransport {
+    private let server: String
     private let command: String
     private let arguments: [String]
     private let environment: [String: String]
     private let cwd: String?
     private let stderr: StderrLog
-    private let framer: Mutex<LineFramer>
-    private let child = Mutex<ChildProcess?>(nil)
-    private let exited = Atomic<Bool>(false)
+    private let maxMessageBytes: Int
+    private let oversizedContextBytes: Int
+    private let eventLoopGroup: any EventLoopGroup
+    private let started = Mutex<Started?>(nil)
+
+    private struct Started {
+        let process: ChildProcess
+        let deliver: @Sendable (TransportEvent) -> Void
+    }
 
     init(
-        command: String, arguments: [String], environment: [String: String], cwd: String?, stderr: StderrLog,
-        maxMessageBytes: Int, oversizedContextBytes: Int
+        server: String, command: String, arguments: [String], environment: [String: String], cwd: String?,
+        stderr: StderrLog, maxMessageBytes: Int, oversizedContextBytes: Int,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
+        self.server = server
         self.command = command
         self.arguments = arguments
         self.environment = environment
         self.cwd = cwd
         self.stderr = stderr
+        self.maxMessageBytes = maxMessageBytes
         // The ends of a dropped message are kept to find which request it answered.
-        self.framer = Mutex(LineFramer(maxLineBytes: maxMessageBytes, oversizedContextBytes: oversizedContextBytes))
+        self.oversizedContextBytes = oversizedContextBytes
+        self.eventLoopGroup = eventLoopGroup
     }
 
     func start(deliver: @escaping @Sendable (TransportEvent) -> Void) throws {
+        let (maxLineBytes, contextBytes, stderr) = (maxMessageBytes, oversizedContextBytes, stderr)
         let process = try ChildProcess(
             command: command, arguments: arguments, environment: environment, cwd: cwd,
-            onStdout: { [weak self] chunk in self?.receive(chunk, deliver: deliver) },
-            onStderr: { [stderr] chunk in stderr.append(chunk) },
-            onExit: { [weak self] status in
-                self?.child.withLock { $0?.markExited() }
-                self?.exited.store(true, ordering: .releasing)
-                deliver(.closed(reason: Self.describe(status: status)))
-            })
-        child.withLock { $0 = process }
+            eventLoop: eventLoopGroup.any(), maxWaitingBytes: maxMessageBytes,
+            configureStdout: { pipeline in
+                try pipeline.addHandler(
+                    ByteToMessageHandler(LineFrameDecoder(maxLineBytes: maxLineBytes, contextBytes: contextBytes)))
+                try pipeline.addHandler(FrameDelivery(deliver: deliver))
+            },
+            onStderr: { chunk in stderr.append(Array(chunk.readableBytesView)) },
+            onExit: { status in deliver(.closed(reason: Self.describe(status: status))) })
+        started.withLock { $0 = Started(process: process, deliver: deliver) }
     }
 
-    var pid: Int32? { child.withLock { $0?.pid } }
+    private var process: ChildProcess? { started.withLock { $0?.process } }
 
-    private var isRunning: Bool { !exited.load(ordering: .acquiring) }
+    var pid: Int32? { process?.pid }
 
     func send(_ message: JSONRPCMessage) {
+        guard let started = started.withLock({ $0 }) else { return }
         var bytes = message.encoded()
         bytes.append(0x0A)
-        child.withLock { $0 }?.write(bytes)
+        // A closed stdin fails nothing here: the exit that follows fails every pending request.
+        guard case .full(let waiting) = started.process.write(bytes) else { return }
+        guard message.kind == .request, let id = message.id?.intValue else { return }
+        let reason = "it has not read its input: \(waiting) bytes wait for it, the limit is \(maxMessageBytes)"
+        started.deliver(.failed(id: id, error: .unavailable(server: server, reason: reason, stderr: stderr.tail())))
     }
 
     func stop(grace: Duration) {
-        guard let process = child.withLock({ $0 }) else { return }
+        guard let process else { return }
         process.closeStdin()
-        guard isRunning else { return }
-        // Escalation; ends by itself after two grace periods at most. It holds the transport
-        // strongly: the pool drops its reference right after stop(), and a server that ignores its
-        // closed stdin must still get SIGTERM and SIGKILL (and be reaped, marked exited) after that.
-        Task { [self] in
-            try? await Task.sleep(for: grace)
-            guard self.isRunning else { return }
+        guard !process.hasExited else { return }
+        // Escalation, on the process's loop; ends by itself after two grace periods at most. It
+        // holds the process: the pool drops its reference right after stop(), and a server that
+        // ignores its closed stdin must still get SIGTERM and SIGKILL after that.
+        let loop = process.eventLoop
+        loop.scheduleTask(in: TimeAmount(grace)) {
+            guard !process.hasExited else { return }
             process.signal(SIGTERM)
-            try? await Task.sleep(for: grace)
-            guard self.isRunning else { return }
-            process.signal(SIGKILL)
+            loop.scheduleTask(in: TimeAmount(grace)) { process.signal(SIGKILL) }
         }
     }
 
     func kill() {
-        child.withLock { $0 }?.signal(SIGKILL)
+        process?.signal(SIGKILL)
     }
 
     func closeInput() {
-        child.withLock { $0 }?.closeStdin()
+        process?.closeStdin()
     }
 
     func signalGroup(_ signal: Int32) {
-        child.withLock { $0 }?.signal(signal)
-    }
-
-    private func receive(_ chunk: [UInt8], deliver: @Sendable (TransportEvent) -> Void) {
-        let frames = framer.withLock { $0.append(chunk) }
-        for frame in frames {
-            switch frame {
-            case .line(let line):
-                deliver(.message(line))
-            case .oversized(let size, let head, let tail):
-                deliver(.oversized(size: size, head: head, tail: tail))
-            }
-        }
+        process?.signal(signal)
     }
 
     static func describe(status: Int32) -> String {
         let signal = status & 0x7F
         if signal == 0 { return "exited with status \((status >> 8) & 0xFF)" }
         return "killed by signal \(signal)"
+    }
+}
+
+/// The end of the stdout pipeline: each frame to the connection, in order.
+private final class FrameDelivery: ChannelInboundHandler {
+    typealias InboundIn = LineFramer.Frame
+
+    private let deliver: @Sendable (TransportEvent) -> Void
+
+    init(deliver: @escaping @Sendable (TransportEvent) -> Void) {
+        self.deliver = deliver
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .line(let line):
+            deliver(.message(line))
+        case .oversized(let size, let head, let tail):
+            deliver(.oversized(size: size, head: head, tail: tail))
+        }
     }
 }
