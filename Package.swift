@@ -1,9 +1,11 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+// Linux only, and said so: the C shims spawn children with prctl(PR_SET_PDEATHSIG) and pipe2,
+// which macOS lacks, and nothing here is built or tested on macOS. No platform is claimed until a
+// macOS build runs in CI (it would need `platforms: [.macOS(.v15)]`, for Mutex and Duration).
 let package = Package(
     name: "Junction",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "junction", targets: ["junction"]),
         .library(name: "JunctionCore", targets: ["JunctionCore"]),
@@ -37,8 +39,9 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        // C shims: close-on-exec pipes and sockets, the child spawner (fork/exec from one thread,
-        // parent-death signal, only fds 0-2 inherited), the children's guardian, the daemon's signals.
+        // C shims (Linux): close-on-exec pipes and unix sockets, a TCP port probe, the child spawner
+        // (fork/exec from one thread, parent-death signal, only fds 0-2 inherited), the children's
+        // guardian, the daemon's signals and its forced exit.
         .target(name: "CJunctionShims"),
         // MCP engine: downstream processes (their pipes as NIO channels) and remote servers (HTTP,
         // OAuth), the pool, sessions, audit and caches wired together.
@@ -54,7 +57,8 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
-        // The daemon: REST/SSE admin API (Hummingbird), the unix-socket listener, the event feeds.
+        // The daemon: REST/SSE admin API and /mcp (Hummingbird), the web UI, the unix-socket
+        // listener, the event feeds, the doctor; and the CLI's client of that API over the socket.
         .target(
             name: "JunctionServer",
             dependencies: [
@@ -67,7 +71,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                // The CLI's client of the daemon's API over `http+unix://` (LocalAPIClient).
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 // Configuration documents (`junction config`, `/api/v1/config`) in YAML.
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -118,6 +125,9 @@ let package = Package(
             dependencies: [
                 "JunctionServer", "JunctionGateway", "JunctionStore", "JunctionInstall", "CJunctionShims",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "JunctionCLITests", dependencies: ["JunctionStore", "junction"]),

@@ -3,6 +3,7 @@
 the benchmark venv's python (FastMCP is a contender).
 
 Usage: python bench.py --bin RELEASE_BIN_DIR [--quick] [--only SCENARIO,...] [--no-write]
+                       [--baseline OLD_JUNCTION [--baseline-ref REF]]
 """
 import argparse
 import json
@@ -24,6 +25,7 @@ FULL = {
     "tools_list": {"servers": 50, "tools": 100, "repetitions": 3, "warm_lists": 5},
     "cold_start": {"repetitions": 9},
     "memory": {"sessions": 100, "total_calls": 100_000, "checkpoints": [10_000, 50_000, 100_000]},
+    "threads": {"sessions": 100},
     "remote": {"calls_per_run": 1000, "repetitions": 5, "pipelined_calls": 5_000, "budget": 20},
 }
 QUICK = {
@@ -31,9 +33,10 @@ QUICK = {
     "tools_list": {"servers": 50, "tools": 100, "repetitions": 1, "warm_lists": 5},
     "cold_start": {"repetitions": 3},
     "memory": {"sessions": 100, "total_calls": 20_000, "checkpoints": [5_000, 20_000]},
+    "threads": {"sessions": 100},
     "remote": {"calls_per_run": 300, "repetitions": 3, "pipelined_calls": 2_000, "budget": 5},
 }
-SCENARIOS = ["calls", "tools_list", "routing", "cold_start", "memory", "audit", "remote"]
+SCENARIOS = ["calls", "tools_list", "routing", "cold_start", "memory", "threads", "audit", "remote"]
 
 
 def machine():
@@ -67,7 +70,12 @@ def main():
     parser.add_argument("--only", help=f"comma-separated subset of {','.join(SCENARIOS)}")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     parser.add_argument("--json", help="also write the raw numbers to this file")
-    parser.add_argument("--baseline", help="an older junction binary: its embedded and daemon paths join the calls")
+    parser.add_argument(
+        "--baseline",
+        help="an older junction binary (scripts/bench --baseline REF builds one): it runs beside this one in calls, "
+        "tools_list, memory and threads, and each figure is reported beside its figure from before",
+    )
+    parser.add_argument("--baseline-ref", help="what the baseline binary was built from, for the report")
     args = parser.parse_args()
     settings = QUICK if args.quick else FULL
     chosen = args.only.split(",") if args.only else SCENARIOS
@@ -75,6 +83,8 @@ def main():
     venv_python = sys.executable
     started = time.time()
     results = {"machine": machine(), "quick": args.quick, "settings": settings}
+    if args.baseline:
+        results["baseline"] = args.baseline_ref or args.baseline
 
     def step(name, function):
         if name not in chosen:
@@ -85,15 +95,19 @@ def main():
         print(f"   {time.time() - began:.0f} s", file=sys.stderr, flush=True)
 
     step("calls", lambda: scenarios.calls(junction, venv_python, baseline=args.baseline, **settings["calls"]))
-    step("tools_list", lambda: scenarios.tools_list(junction, venv_python, **settings["tools_list"]))
+    step("tools_list", lambda: scenarios.tools_list(junction, venv_python, baseline=args.baseline,
+                                                    **settings["tools_list"]))
     quick = ["--quick"] if args.quick else []
     step("routing", lambda: scenarios.run_swift(os.path.join(args.bin, "RoutingBench"), *quick))
     step("cold_start", lambda: scenarios.cold_start(junction, venv_python, **settings["cold_start"]))
-    step("memory", lambda: scenarios.memory(junction, **settings["memory"]))
+    step("memory", lambda: scenarios.memory(junction, baseline=args.baseline, **settings["memory"]))
+    step("threads", lambda: scenarios.threads(junction, baseline=args.baseline, **settings["threads"]))
     step("audit", lambda: json.loads(scenarios.run_swift(os.path.join(args.bin, "AuditBench"), *quick)))
     step("remote", lambda: remote.remote(junction, venv_python, **settings["remote"]))
     results["duration_sec"] = time.time() - started
     results["command"] = "scripts/bench" + (" --quick" if args.quick else "")
+    if args.baseline:
+        results["command"] += f" --baseline {args.baseline_ref or args.baseline}"
     if args.only:
         results["command"] += f" --only {args.only}"
 

@@ -186,13 +186,23 @@ class SocketPeer(Peer):
         self.socket.close()
 
 
-def rss_kib(pid):
-    """Resident set size of a process (VmRSS), in KiB."""
+def status_field(pid, field):
+    """A number of a process's /proc status (Linux)."""
     with open(f"/proc/{pid}/status") as status:
         for line in status:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
-    raise RuntimeError(f"no VmRSS for pid {pid}")
+    raise RuntimeError(f"no {field} for pid {pid}")
+
+
+def rss_kib(pid):
+    """Resident set size of a process (VmRSS), in KiB."""
+    return status_field(pid, "VmRSS")
+
+
+def thread_count(pid):
+    """How many threads a process runs."""
+    return status_field(pid, "Threads")
 
 
 class HTTPPeer(Peer):

@@ -11,6 +11,14 @@ LABELS = {
 }
 
 
+def label(name, labels=None):
+    """A contender's label; "NAME (before)" is the baseline binary's NAME."""
+    labels = labels or LABELS
+    if name.endswith(" (before)"):
+        return labels[name[: -len(" (before)")]] + " (before)"
+    return labels[name]
+
+
 def us(value):
     return f"{value:,.0f} µs"
 
@@ -57,6 +65,12 @@ def aims(results):
         growth = last - first
         rows.append((f"daemon RSS flat after {last_calls:,} calls",
                      f"{growth:+.1f} MiB from call {first_calls:,} to {last_calls:,}", verdict(growth <= 2)))
+    threads = results.get("threads")
+    if threads:
+        sessions = results["settings"]["threads"]["sessions"]
+        one, many = threads["1 session"], threads[f"{sessions} sessions"]
+        rows.append((f"daemon threads with {sessions} sessions = with 1 session ± 4", f"{one} → {many}",
+                     verdict(abs(many - one) <= 4)))
     audit = results.get("audit")
     if audit:
         rate = audit["records_per_second"]
@@ -74,8 +88,10 @@ def render(results):
     out.append(f"Command: `{results['command']}` (release build; {results['duration_sec'] / 60:.0f} minutes). "
                "Every scenario runs its contenders in the same run, alternating, over several repetitions, "
                "and reports medians. The machine is shared: compare rows of one run, not runs with each other.")
+    out += ["", HOW_TO_RUN]
     out += ["", "## Aims", "", "| aim | measured | |", "|---|---:|---|"]
     out += [f"| {aim} | {measured} | {status} |" for aim, measured, status in aims(results)]
+    out += before_and_after(results)
 
     calls = results.get("calls")
     if calls:
@@ -85,8 +101,7 @@ def render(results):
                 "| path | p50 | p99 | p50 over direct | pipelined calls/s | of direct |",
                 "|---|---:|---:|---:|---:|---:|"]
         for name, row in calls.items():
-            label = LABELS.get(name) or LABELS[name.split(" ")[0]] + " " + name.split(" ", 1)[1]
-            out.append(f"| {label} | {us(row['p50'])} | {us(row['p99'])} | {row['p50'] - direct['p50']:+,.0f} µs "
+            out.append(f"| {label(name)} | {us(row['p50'])} | {us(row['p99'])} | {row['p50'] - direct['p50']:+,.0f} µs "
                        f"| {row['throughput']:,.0f} | {row['throughput'] / direct['throughput']:.0%} |")
         out += ["", f"{setting['repetitions']} alternating repetitions of {setting['calls_per_run']:,} sequential "
                 f"calls (at most {setting['budget']} s each) and up to {setting['pipelined_calls']:,} pipelined calls "
@@ -102,11 +117,12 @@ def render(results):
         out += ["", f"## 2. tools/list: {setting['servers']} servers × {setting['tools']} tools", "",
                 "| path | a new session's first list | warm (same session again) | pages | bytes |",
                 "|---|---:|---:|---:|---:|"]
-        for name in ("direct", "embedded", "daemon", "fastmcp"):
-            row = listing[name]
-            label = f"direct (one server with {setting['servers'] * setting['tools']:,} tools)" \
-                if name == "direct" else LABELS[name]
-            out.append(f"| {label} | {ms(row['first'])} | {ms(row['warm'])} | {row['pages']} | {row['bytes']:,} |")
+        for name, row in listing.items():
+            if name == "visible":
+                continue
+            text = f"direct (one server with {setting['servers'] * setting['tools']:,} tools)" \
+                if name == "direct" else label(name)
+            out.append(f"| {text} | {ms(row['first'])} | {ms(row['warm'])} | {row['pages']} | {row['bytes']:,} |")
         out += ["", f"A complete listing, every page, until the answer arrives in full (answers are not parsed). "
                 f"{listing['visible']:,} tools visible. Junction's catalog was discovered once before (stored), and "
                 "the daemon's servers run. The first list of an embedded session is served from the stored catalog "
@@ -131,14 +147,34 @@ def render(results):
 
     memory = results.get("memory")
     if memory:
-        out += ["", "## 5. Daemon memory (VmRSS)", "", "| moment | RSS |", "|---|---:|"]
-        for key, value in memory.items():
-            if key != "calls":
-                out.append(f"| {key} | {value:.1f} MiB |")
-        for count, value in memory["calls"]:
-            out.append(f"| after {count:,} calls | {value:.1f} MiB |")
+        before = memory.get("before")
+        rows = [(key, value) for key, value in memory.items() if key not in ("calls", "before")]
+        rows += [(f"after {count:,} calls", value) for count, value in memory["calls"]]
+        if before:
+            old = {key: value for key, value in before.items() if key != "calls"}
+            old.update({f"after {count:,} calls": value for count, value in before["calls"]})
+            out += ["", "## 5. Daemon memory (VmRSS)", "", "| moment | RSS | before | now / before |",
+                    "|---|---:|---:|---:|"]
+            out += [f"| {key} | {value:.1f} MiB | {old[key]:.1f} MiB | {value / old[key]:.2f}× |" for key, value in rows]
+        else:
+            out += ["", "## 5. Daemon memory (VmRSS)", "", "| moment | RSS |", "|---|---:|"]
+            out += [f"| {key} | {value:.1f} MiB |" for key, value in rows]
         out += ["", "Sessions are opened on the daemon's socket as `junction stdio` opens them; each initializes, "
-                "lists its tools and makes one call, and all stay open together. Calls are pipelined on one session."]
+                "lists its tools and makes one call, and all stay open together. Calls are pipelined on one session."
+                + (" The baseline's daemon runs beside this one; every step is taken on both in turn." if before else "")]
+
+    threads = results.get("threads")
+    if threads:
+        before = threads.get("before")
+        rows = [(key, value) for key, value in threads.items() if key != "before"]
+        if before:
+            out += ["", "## Daemon threads", "", "| moment | threads | before |", "|---|---:|---:|"]
+            out += [f"| {key} | {value} | {before[key]} |" for key, value in rows]
+        else:
+            out += ["", "## Daemon threads", "", "| moment | threads |", "|---|---:|"]
+            out += [f"| {key} | {value} |" for key, value in rows]
+        out += ["", "The daemon's thread count (`/proc/PID/status`), idle, with `junction stdio` processes connected "
+                "at once (each initialized and one call made), and a second after they left."]
 
     audit = results.get("audit")
     if audit:
@@ -155,6 +191,55 @@ def render(results):
     out += remote_section(results)
     out.append("")
     return "\n".join(out)
+
+
+HOW_TO_RUN = (
+    "How to run: `scripts/bench` (release build; `--quick` for a short run, `--only calls,memory` for some "
+    "scenarios, `--no-write` to leave this page alone). `scripts/bench --baseline [REF]` also builds `junction` "
+    "from REF (default `main`) in a git worktree under `.build-baseline/` and runs it beside this build in the "
+    "calls, tools/list, memory and threads scenarios, alternating: every figure is then shown beside the "
+    "figure from before, from the same run.")
+
+
+def before_and_after(results):
+    """The "before and after" table: each figure of the baseline binary beside this build's."""
+    if "baseline" not in results:
+        return []
+    rows = []
+
+    def row(what, old, new, unit):
+        ratio = f"{new / old:.2f}×" if old else "-"
+        rows.append(f"| {what} | {unit(old)} | {unit(new)} | {ratio} |")
+
+    calls = results.get("calls")
+    if calls and "embedded (before)" in calls:
+        direct = calls["direct"]["p50"]
+        for name in ("embedded", "daemon"):
+            old, new = calls[f"{name} (before)"], calls[name]
+            row(f"tools/call p50 over direct, {name}", old["p50"] - direct, new["p50"] - direct,
+                lambda value: f"{value:+,.0f} µs")
+            row(f"pipelined calls/s, {name}", old["throughput"], new["throughput"], lambda value: f"{value:,.0f}")
+    listing = results.get("tools_list")
+    if listing and "embedded (before)" in listing:
+        for name in ("embedded", "daemon"):
+            row(f"tools/list of {listing['visible']:,} tools warm, {name}", listing[f"{name} (before)"]["warm"],
+                listing[name]["warm"], ms)
+    memory = results.get("memory")
+    if memory and "before" in memory:
+        before = memory["before"]
+        mib = lambda value: f"{value:.1f} MiB"  # noqa: E731
+        row("daemon RSS idle", before["idle"], memory["idle"], mib)
+        (count, last), (_, old_last) = memory["calls"][-1], before["calls"][-1]
+        row(f"daemon RSS after {count:,} calls", old_last, last, mib)
+        grow = lambda figures: figures["calls"][-1][1] - figures["calls"][0][1]  # noqa: E731
+        rows.append(f"| daemon RSS growth over the calls | {grow(before):+.1f} MiB | {grow(memory):+.1f} MiB | - |")
+    threads = results.get("threads")
+    if threads and "before" in threads:
+        sessions = results["settings"]["threads"]["sessions"]
+        for key in ("1 session", f"{sessions} sessions"):
+            row(f"daemon threads, {key}", threads["before"][key], threads[key], str)
+    return ["", f"## Before and after (baseline: {results['baseline']})", "",
+            "| figure | before | now | now / before |", "|---|---:|---:|---:|", *rows]
 
 
 # Scenarios whose section `bench.py --only` can replace in place (between markers), the rest of

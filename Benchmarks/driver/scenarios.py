@@ -8,7 +8,7 @@ import subprocess
 import time
 
 from fixtures import Home, proxy_command, server_command
-from peers import HTTPPeer, ProcessPeer, SocketPeer, rss_kib
+from peers import HTTPPeer, ProcessPeer, SocketPeer, rss_kib, thread_count
 
 FASTMCP_ENV = {"FASTMCP_CHECK_FOR_UPDATES": "off", "FASTMCP_SHOW_SERVER_BANNER": "false", "FASTMCP_LOG_LEVEL": "ERROR"}
 
@@ -96,12 +96,13 @@ def calls(junction, venv_python, calls_per_run, repetitions, pipelined_calls, bu
         contenders.close()
 
 
-def tools_list(junction, venv_python, servers, tools, repetitions, warm_lists):
+def tools_list(junction, venv_python, servers, tools, repetitions, warm_lists, baseline=None):
     """Scenario 2: a complete tools/list (every page) of `servers` × `tools` tools, warm (the same
     session again) and as a new session's first request, in ms; one server listing as many tools
-    directly is the baseline."""
-    home = Home(junction, servers=servers, tools=tools)
-    home.start_daemon()
+    directly is the baseline. With `baseline` (an older junction binary) its embedded and daemon
+    paths run too, alternating with the others."""
+    homes = [Home(junction, servers=servers, tools=tools)]
+    home = homes[0]
     proxy_env = dict(os.environ, **FASTMCP_ENV)
     proxy_config = home.proxy_config(tools)
     commands = {
@@ -110,12 +111,20 @@ def tools_list(junction, venv_python, servers, tools, repetitions, warm_lists):
         "daemon": lambda: ProcessPeer(home.through_daemon(), env=home.env),
         "fastmcp": lambda: ProcessPeer(proxy_command(venv_python, proxy_config), env=proxy_env),
     }
+    if baseline:
+        before = Home(baseline, servers=servers, tools=tools)
+        homes.append(before)
+        commands["embedded (before)"] = lambda: ProcessPeer(before.embedded(), env=before.env)
+        commands["daemon (before)"] = lambda: ProcessPeer(before.through_daemon(), env=before.env)
     try:
-        # Discovery once, so the catalog is stored and the daemon's servers run, as in daily use.
-        with_count = ProcessPeer(home.through_daemon(), env=home.env)
-        with_count.initialize()
-        visible = len(with_count.tool_names())
-        with_count.close()
+        visible = None
+        for each in homes:
+            each.start_daemon()
+            # Discovery once, so the catalog is stored and the daemon's servers run, as in daily use.
+            with_count = ProcessPeer(each.through_daemon(), env=each.env)
+            with_count.initialize()
+            visible = visible or len(with_count.tool_names())
+            with_count.close()
         runs = {name: {"first": [], "warm": [], "pages": 0, "bytes": 0} for name in commands}
         for _ in range(repetitions):
             for name, start in commands.items():
@@ -140,7 +149,8 @@ def tools_list(junction, venv_python, servers, tools, repetitions, warm_lists):
         result["visible"] = visible
         return result
     finally:
-        home.close()
+        for each in homes:
+            each.close()
 
 
 def cold_start(junction, venv_python, repetitions):
@@ -178,47 +188,107 @@ def cold_start(junction, venv_python, repetitions):
         home.close()
 
 
-def memory(junction, sessions, total_calls, checkpoints):
+def memory(junction, sessions, total_calls, checkpoints, baseline=None):
     """Scenario 5: the daemon's RSS (MiB) idle, with `sessions` concurrent sessions, after they
-    left, and after every checkpoint of `total_calls` calls (flat means no growth)."""
-    home = Home(junction)
-    daemon = home.start_daemon()
-    result = {}
+    left, and after every checkpoint of `total_calls` calls (flat means no growth). With
+    `baseline` (an older junction binary) its daemon runs beside this one, each step measured on
+    both in turn; its figures are under "before"."""
+    binaries = {"now": junction, **({"before": baseline} if baseline else {})}
+    homes = {name: Home(binary) for name, binary in binaries.items()}
     try:
+        daemons = {name: home.start_daemon() for name, home in homes.items()}
+        results = {name: {} for name in binaries}
+
+        def measure(key):
+            for name, daemon in daemons.items():
+                results[name][key] = rss_kib(daemon.pid) / 1024
+
         time.sleep(1)
-        result["idle"] = rss_kib(daemon.pid) / 1024
-        first = SocketPeer(home.socket_path, home.version)
-        first.initialize()
-        tool = next(name for name in first.tool_names() if name.endswith("echo"))
-        first.call(tool, 0)
+        measure("idle")
+        firsts, tools = {}, {}
+        for name, home in homes.items():
+            firsts[name] = SocketPeer(home.socket_path, home.version)
+            firsts[name].initialize()
+            tools[name] = next(tool for tool in firsts[name].tool_names() if tool.endswith("echo"))
+            firsts[name].call(tools[name], 0)
         time.sleep(0.5)
-        result["idle, server started"] = rss_kib(daemon.pid) / 1024
-        peers = []
-        for _ in range(sessions):
-            peer = SocketPeer(home.socket_path, home.version)
-            peer.initialize()
-            peer.list_tools()
-            peer.call(tool, 0)
-            peers.append(peer)
-        time.sleep(0.5)
-        result[f"{sessions} sessions"] = rss_kib(daemon.pid) / 1024
-        for peer in peers:
-            peer.close()
-        time.sleep(1)
-        result[f"after {sessions} sessions left"] = rss_kib(daemon.pid) / 1024
-        done, growth = 0, []
-        for checkpoint in checkpoints:
-            while done < checkpoint:
-                batch = min(10_000, checkpoint - done)
-                first.pipelined(tool, batch)
-                done += batch
+        measure("idle, server started")
+        for name, home in homes.items():
+            peers = []
+            for _ in range(sessions):
+                peer = SocketPeer(home.socket_path, home.version)
+                peer.initialize()
+                peer.list_tools()
+                peer.call(tools[name], 0)
+                peers.append(peer)
             time.sleep(0.5)
-            growth.append((checkpoint, rss_kib(daemon.pid) / 1024))
-        result["calls"] = growth
-        first.close()
+            results[name][f"{sessions} sessions"] = rss_kib(daemons[name].pid) / 1024
+            for peer in peers:
+                peer.close()
+        time.sleep(1)
+        measure(f"after {sessions} sessions left")
+        done = 0
+        for name in binaries:
+            results[name]["calls"] = []
+        for checkpoint in checkpoints:
+            batch = checkpoint - done
+            for name in binaries:
+                sent = 0
+                while sent < batch:
+                    step = min(10_000, batch - sent)
+                    firsts[name].pipelined(tools[name], step)
+                    sent += step
+            done = checkpoint
+            time.sleep(0.5)
+            for name, daemon in daemons.items():
+                results[name]["calls"].append((checkpoint, rss_kib(daemon.pid) / 1024))
+        for first in firsts.values():
+            first.close()
+        result = results["now"]
+        if baseline:
+            result["before"] = results["before"]
         return result
     finally:
-        home.close()
+        for home in homes.values():
+            home.close()
+
+
+def threads(junction, sessions, baseline=None):
+    """Scenario 6: the daemon's thread count idle, with one `junction stdio` session and with
+    `sessions` of them open at once (each initialized, one call made), and after they left. With
+    `baseline` its daemon is measured the same way, in turn; its figures are under "before"."""
+    binaries = {"now": junction, **({"before": baseline} if baseline else {})}
+    homes = {name: Home(binary) for name, binary in binaries.items()}
+    results = {name: {} for name in binaries}
+    try:
+        for name, home in homes.items():
+            daemon = home.start_daemon()
+            time.sleep(1)
+            results[name]["idle"] = thread_count(daemon.pid)
+            peers = []
+            try:
+                for count in (1, sessions):
+                    while len(peers) < count:
+                        peer = ProcessPeer(home.through_daemon(), env=home.env)
+                        peers.append(peer)
+                        peer.initialize()
+                        tool = next(tool for tool in peer.tool_names() if tool.endswith("echo"))
+                        peer.call(tool, 0)
+                    time.sleep(0.5)
+                    results[name][f"{count} session" + ("s" if count > 1 else "")] = thread_count(daemon.pid)
+            finally:
+                for peer in peers:
+                    peer.close()
+            time.sleep(1)
+            results[name][f"after {sessions} sessions left"] = thread_count(daemon.pid)
+            home.stop_daemon()
+        result = results["now"]
+        if baseline:
+            result["before"] = results["before"]
+        return result
+    finally:
+        for home in homes.values():
+            home.close()
 
 
 def run_swift(binary, *arguments):

@@ -24,38 +24,41 @@ while index < min(terminator, arguments.count) {
     index += 1
 }
 
-do {
-    var command = try Junction.parseAsRoot(arguments)
-    if var asyncCommand = command as? any AsyncParsableCommand {
-        try await asyncCommand.runAsync()
-    } else {
-        try command.run()
+/// Runs the command; its exit status, with the error said on stderr.
+func runCommand(_ arguments: [String]) async -> Int32 {
+    do {
+        var command = try Junction.parseAsRoot(arguments)
+        if var asyncCommand = command as? any AsyncParsableCommand {
+            try await asyncCommand.runAsync()
+        } else {
+            try command.run()
+        }
+        return 0
+    } catch let error as StoreError {
+        Output.printError(error.description)
+    } catch let error as CLIError {
+        Output.printError(error.description)
+    } catch let error as DaemonError {
+        Output.printError(error.description)
+    } catch let error as LocalAPIError {
+        Output.printError(error.description)
+    } catch let error as OAuthError {
+        Output.printError(error.description)
+    } catch let error as JunctionCore.ValidationError {
+        Output.printError(error.description)
+    } catch {
+        let code = Junction.exitCode(for: error)
+        let message = Junction.fullMessage(for: error)
+        if code == .success {
+            if !message.isEmpty { print(message) }
+            return 0
+        }
+        FileHandle.standardError.write(Data((message.hasSuffix("\n") ? message : message + "\n").utf8))
     }
-} catch let error as StoreError {
-    Output.printError(error.description)
-    exit(1)
-} catch let error as CLIError {
-    Output.printError(error.description)
-    exit(1)
-} catch let error as DaemonError {
-    Output.printError(error.description)
-    exit(1)
-} catch let error as LocalAPIError {
-    Output.printError(error.description)
-    exit(1)
-} catch let error as OAuthError {
-    Output.printError(error.description)
-    exit(1)
-} catch let error as JunctionCore.ValidationError {
-    Output.printError(error.description)
-    exit(1)
-} catch {
-    let code = Junction.exitCode(for: error)
-    let message = Junction.fullMessage(for: error)
-    if code == .success {
-        if !message.isEmpty { print(message) }
-        exit(0)
-    }
-    FileHandle.standardError.write(Data((message.hasSuffix("\n") ? message : message + "\n").utf8))
-    exit(1)
+    return 1
 }
+
+let status = await runCommand(arguments)
+// The daemon's API client, if a command used it: its connections close before the process ends.
+await LocalAPIClient.shutdownSharedClient()
+exit(status)

@@ -1,52 +1,95 @@
-import CJunctionShims
+import AsyncHTTPClient
 import Foundation
-import JunctionCore
 import JunctionStore
+import NIOCore
+import NIOPosix
 import Synchronization
 import Testing
 
 @testable import JunctionServer
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// A stand-in daemon: listens on a home's `junction.sock`, takes one connection, records the
-/// request and answers with canned bytes, then closes.
-final class OneShotSocketPeer: Sendable {
+/// A stand-in daemon on a home's `junction.sock`: it reads each connection's request, records
+/// it, writes the canned pieces (one write each), then closes the connection, or holds it open as
+/// a daemon that stopped answering would.
+final class CannedSocketPeer: Sendable {
     let home: JunctionHome
-    private let request = Mutex<String>("")
-    private let answered = DispatchSemaphore(value: 0)
+    private let channel: any Channel
+    private let requests: AsyncStream<String>
 
-    init(directory: TemporaryDirectory, answer: String) throws {
-        home = JunctionHome(path: directory.file("home"))
+    init(directory: TemporaryDirectory, pieces: [String], holdOpen: Bool = false) async throws {
+        let home = JunctionHome(path: directory.file("home"))
         try home.ensureExists()
-        let listener = junction_unix_listen(home.socketPath, 1)
-        try #require(listener >= 0, "cannot listen on \(home.socketPath)")
-        Thread.detachNewThread { [self] in
-            let fd = junction_accept_cloexec(listener)
-            close(listener)
-            if fd >= 0 {
-                request.withLock { $0 = Self.readRequest(fd) }
-                _ = Array(answer.utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-                close(fd)
+        let (requests, received) = AsyncStream.makeStream(of: String.self)
+        channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        Answerer(pieces: pieces, holdOpen: holdOpen, received: received))
+                }
             }
-            answered.signal()
+            .bind(unixDomainSocketPath: home.socketPath)
+            .get()
+        self.home = home
+        self.requests = requests
+    }
+
+    /// The next request as received (waits for it).
+    func receivedRequest() async -> String {
+        for await request in requests { return request }
+        return ""
+    }
+
+    func close() async {
+        try? await channel.close()
+    }
+
+    /// Runs `body` with a peer that is closed afterwards, whatever `body` does.
+    @discardableResult
+    static func with<Value>(
+        directory: TemporaryDirectory, pieces: [String], holdOpen: Bool = false,
+        _ body: (CannedSocketPeer) async throws -> Value
+    ) async throws -> Value {
+        let peer = try await CannedSocketPeer(directory: directory, pieces: pieces, holdOpen: holdOpen)
+        do {
+            let value = try await body(peer)
+            await peer.close()
+            return value
+        } catch {
+            await peer.close()
+            throw error
         }
     }
 
-    /// The request as received (waits for the exchange to finish).
-    func receivedRequest() -> String {
-        answered.wait()
-        return request.withLock { $0 }
-    }
+    private final class Answerer: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        typealias OutboundOut = ByteBuffer
 
-    /// Reads the head, then as many body bytes as Content-Length says.
-    private static func readRequest(_ fd: Int32) -> String {
-        var received: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        func complete() -> Bool {
-            let text = String(decoding: received, as: UTF8.self)
+        let pieces: [String]
+        let holdOpen: Bool
+        let received: AsyncStream<String>.Continuation
+        var request: [UInt8] = []
+        var answered = false
+
+        init(pieces: [String], holdOpen: Bool, received: AsyncStream<String>.Continuation) {
+            self.pieces = pieces
+            self.holdOpen = holdOpen
+            self.received = received
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            request += Self.unwrapInboundIn(data).readableBytesView
+            guard !answered, Self.isComplete(request) else { return }
+            answered = true
+            received.yield(String(decoding: request, as: UTF8.self))
+            for piece in pieces {
+                context.writeAndFlush(Self.wrapOutboundOut(ByteBuffer(string: piece)), promise: nil)
+            }
+            if !holdOpen { context.close(promise: nil) }
+        }
+
+        /// The head has ended and as many body bytes as Content-Length says have come.
+        static func isComplete(_ bytes: [UInt8]) -> Bool {
+            let text = String(decoding: bytes, as: UTF8.self)
             guard let end = text.range(of: "\r\n\r\n") else { return false }
             let length =
                 text[..<end.lowerBound].split(separator: "\r\n")
@@ -54,12 +97,6 @@ final class OneShotSocketPeer: Sendable {
                 .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
             return text[end.upperBound...].utf8.count >= length
         }
-        while !complete() {
-            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            guard count > 0 else { break }
-            received += buffer[0..<count]
-        }
-        return String(decoding: received, as: UTF8.self)
     }
 }
 
@@ -71,113 +108,179 @@ struct LocalAPIClientTests {
         directory = try TemporaryDirectory()
     }
 
+    /// A chunked text/event-stream response head followed by `frames`, each its own chunk.
+    static func eventStream(_ frames: [String], end: Bool) -> [String] {
+        ["HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"]
+            + frames.map { "\(String($0.utf8.count, radix: 16))\r\n\($0)\r\n" } + (end ? ["0\r\n\r\n"] : [])
+    }
+
     @Test("no daemon (no socket, or a stale one) says so, what for, and how to start one")
-    func noDaemon() throws {
+    func noDaemon() async throws {
         let home = JunctionHome(path: directory.file("home"))
         try home.ensureExists()
-        let client = LocalAPIClient(home: home, purpose: "parked calls live in the daemon")
+        var client = LocalAPIClient(home: home, purpose: "parked calls live in the daemon")
+        // The connection fails at once; a long timeout keeps a test machine whose cooperative
+        // pool is busy with other suites from turning that into a timeout.
+        client.timeout = .seconds(600)
         let expected = DaemonError.unreachable(
             "no Junction daemon is running for \(home.path); parked calls live in the daemon: start it with junction serve"
         )
-        #expect(throws: expected) { try client.data("GET", "/api/v1/approvals") }
-        // A daemon killed with SIGKILL leaves its socket file behind: nobody listens on it.
-        let stale = junction_unix_listen(home.socketPath, 1)
-        try #require(stale >= 0)
-        close(stale)
+        await #expect(throws: expected) { try await client.data("GET", "/api/v1/approvals") }
+        // A daemon killed with SIGKILL leaves its socket file behind: nobody listens on it. (A
+        // listener closed in an orderly way removes its file: a second link to it stays.)
+        let listening = home.socketPath + ".listening"
+        let stale = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(unixDomainSocketPath: listening).get()
+        try FileManager.default.linkItem(atPath: listening, toPath: home.socketPath)
+        try await stale.close()
         #expect(FileManager.default.fileExists(atPath: home.socketPath))
-        #expect(throws: expected) { try client.events("/api/v1/approvals/stream") }
-        #expect(
+        await #expect(throws: expected) { try await client.events("/api/v1/approvals/stream") }
+        await #expect(
             throws: DaemonError.unreachable(
                 "no Junction daemon is running for \(home.path); start it with junction serve")
         ) {
-            try LocalAPIClient(home: home).response("GET", "/api/v1/health")
+            var anyPurpose = LocalAPIClient(home: home)
+            anyPurpose.timeout = .seconds(600)
+            return try await anyPurpose.response("GET", "/api/v1/health")
         }
     }
 
-    @Test("a request carries Host, Connection: close and a JSON body; a 2xx body comes back whole")
-    func requestAndResponse() throws {
-        let peer = try OneShotSocketPeer(
+    @Test("a request carries Host, Accept and a JSON body; a 2xx body comes back whole")
+    func requestAndResponse() async throws {
+        try await CannedSocketPeer.with(
             directory: directory,
-            answer: "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 13\r\n\r\n{\"ok\": true}\n")
-        struct Body: Encodable {
-            var approved: Bool
-            var resolution: String
+            pieces: ["HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 13\r\n\r\n{\"ok\": true}\n"]
+        ) { peer in
+            struct Body: Encodable {
+                var approved: Bool
+                var resolution: String
+            }
+            let data = try await LocalAPIClient(home: peer.home).data(
+                "POST", "/api/v1/approvals/A1/resolve", body: Body(approved: true, resolution: "fine/ok"))
+            #expect(String(decoding: data, as: UTF8.self) == "{\"ok\": true}\n")
+            let request = await peer.receivedRequest()
+            let (head, body) = try #require(request.split(separator: "\r\n\r\n", maxSplits: 1).map(String.init).pair)
+            let lines = head.split(separator: "\r\n").map { $0.lowercased() }
+            #expect(lines.first == "post /api/v1/approvals/a1/resolve http/1.1")
+            for header in ["host: localhost", "accept: application/json", "content-type: application/json"] {
+                #expect(lines.contains(header), "\(request)")
+            }
+            #expect(lines.contains("content-length: \(body.utf8.count)"))
+            #expect(body == #"{"approved":true,"resolution":"fine/ok"}"#)
         }
-        let data = try LocalAPIClient(home: peer.home).data(
-            "POST", "/api/v1/approvals/A1/resolve", body: Body(approved: true, resolution: "fine/ok"))
-        #expect(String(decoding: data, as: UTF8.self) == "{\"ok\": true}\n")
-        let request = peer.receivedRequest()
-        let (head, body) = try #require(request.split(separator: "\r\n\r\n", maxSplits: 1).map(String.init).pair)
-        let lines = head.split(separator: "\r\n").map(String.init)
-        #expect(lines.first == "POST /api/v1/approvals/A1/resolve HTTP/1.1")
-        for header in ["Host: localhost", "Connection: close", "Content-Type: application/json"] {
-            #expect(lines.contains(header), "\(request)")
-        }
-        #expect(lines.contains("Content-Length: \(body.utf8.count)"))
-        #expect(body == #"{"approved":true,"resolution":"fine/ok"}"#)
     }
 
     @Test("an API refusal is a LocalAPIError with the body's message, code, field and details")
-    func apiError() throws {
+    func apiError() async throws {
         let body =
             #"{"code":"already_resolved","details":{"id":"A1","status":"denied"},"error":"approval A1 is already denied"}"#
-        let peer = try OneShotSocketPeer(
+        try await CannedSocketPeer.with(
             directory: directory,
-            answer:
-                "HTTP/1.1 409 Conflict\r\ntransfer-encoding: chunked\r\n\r\n\(String(body.utf8.count, radix: 16))\r\n\(body)\r\n0\r\n\r\n"
-        )
-        let expected = LocalAPIError(
-            status: 409, code: "already_resolved", message: "approval A1 is already denied",
-            details: .object(["id": .string("A1"), "status": .string("denied")]))
-        #expect(throws: expected) { try LocalAPIClient(home: peer.home).data("POST", "/api/v1/approvals/A1/resolve") }
-        #expect(expected.description == "approval A1 is already denied")
+            pieces: [
+                "HTTP/1.1 409 Conflict\r\ntransfer-encoding: chunked\r\n\r\n",
+                "\(String(body.utf8.count, radix: 16))\r\n\(body)\r\n0\r\n\r\n",
+            ]
+        ) { peer in
+            let expected = LocalAPIError(
+                status: 409, code: "already_resolved", message: "approval A1 is already denied",
+                details: .object(["id": .string("A1"), "status": .string("denied")]))
+            await #expect(throws: expected) {
+                try await LocalAPIClient(home: peer.home).data("POST", "/api/v1/approvals/A1/resolve")
+            }
+            #expect(expected.description == "approval A1 is already denied")
+        }
     }
 
     @Test("a refusal that is not the API's JSON shape quotes the status and the text")
-    func foreignError() throws {
-        let peer = try OneShotSocketPeer(
-            directory: directory, answer: "HTTP/1.1 502 Bad Gateway\r\ncontent-length: 9\r\n\r\nupstream!")
-        #expect(throws: LocalAPIError(status: 502, message: "the Junction daemon answered 502 Bad Gateway: upstream!"))
-        {
-            try LocalAPIClient(home: peer.home).data("GET", "/api/v1/approvals")
+    func foreignError() async throws {
+        try await CannedSocketPeer.with(
+            directory: directory, pieces: ["HTTP/1.1 502 Bad Gateway\r\ncontent-length: 9\r\n\r\nupstream!"]
+        ) { peer in
+            await #expect(
+                throws: LocalAPIError(status: 502, message: "the Junction daemon answered 502 Bad Gateway: upstream!")
+            ) {
+                try await LocalAPIClient(home: peer.home).data("GET", "/api/v1/approvals")
+            }
         }
     }
 
     @Test("an event stream yields events across chunk and line boundaries, skipping comments, then ends")
-    func eventStream() throws {
+    func eventStream() async throws {
         // Chunk boundaries fall inside lines and between CR and LF.
         let frames = [
             "retry: 2000\n\n", "event: approval.pending\ndata: {\"id\":", "\"A1\"}\n\n: ping\n\n",
             "id: 7\r\nevent: approval.resolved\r\ndata: line one\r", "\ndata: line two\r\n\r\n", "data:bare\n\n",
         ]
-        let chunks = frames.map { "\(String($0.utf8.count, radix: 16))\r\n\($0)\r\n" }.joined()
-        let peer = try OneShotSocketPeer(
-            directory: directory,
-            answer:
-                "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n\(chunks)0\r\n\r\n"
-        )
-        let stream = try LocalAPIClient(home: peer.home).events("/api/v1/approvals/stream")
-        var events: [LocalAPIClient.ServerSentEvent] = []
-        while let event = try stream.next() { events.append(event) }
-        #expect(
-            events == [
-                .init(id: nil, event: "approval.pending", data: #"{"id":"A1"}"#),
-                .init(id: "7", event: "approval.resolved", data: "line one\nline two"),
-                .init(id: nil, event: "message", data: "bare"),
-            ])
-        #expect(try stream.next() == nil)
-        #expect(peer.receivedRequest().contains("Accept: text/event-stream\r\n"))
+        try await CannedSocketPeer.with(directory: directory, pieces: Self.eventStream(frames, end: true)) { peer in
+            let stream = try await LocalAPIClient(home: peer.home).events("/api/v1/approvals/stream")
+            var events: [LocalAPIClient.ServerSentEvent] = []
+            for try await event in stream { events.append(event) }
+            #expect(
+                events == [
+                    .init(id: nil, event: "approval.pending", data: #"{"id":"A1"}"#),
+                    .init(id: "7", event: "approval.resolved", data: "line one\nline two"),
+                    // The last event id lasts until another is set (the SSE spec's rule).
+                    .init(id: "7", event: "message", data: "bare"),
+                ])
+            #expect(await peer.receivedRequest().lowercased().contains("accept: text/event-stream\r\n"))
+        }
+    }
+
+    @Test("a daemon that goes away mid-stream ends the stream after the events it sent")
+    func daemonGoneMidStream() async throws {
+        // No last chunk: the connection just ends, as when the daemon is killed.
+        let frames = ["event: approval.pending\ndata: {}\n\n", "event: approval.requested\ndata: {\"half\":"]
+        try await CannedSocketPeer.with(directory: directory, pieces: Self.eventStream(frames, end: false)) { peer in
+            var events: [String] = []
+            for try await event in try await LocalAPIClient(home: peer.home).events("/api/v1/approvals/stream") {
+                events.append(event.event)
+            }
+            #expect(events == ["approval.pending"])
+        }
+    }
+
+    @Test("a daemon that stops answering ends a stream after the read timeout, and a request after its timeout")
+    func daemonStopsAnswering() async throws {
+        var configuration = LocalAPIClient.configuration
+        configuration.timeout.read = .milliseconds(300)
+        try await HTTPClient.withHTTPClient(
+            eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration
+        ) { http in
+            try await CannedSocketPeer.with(
+                directory: directory, pieces: Self.eventStream(["data: first\n\n"], end: false), holdOpen: true
+            ) { peer in
+                var iterator = try await LocalAPIClient(home: peer.home, http: http)
+                    .events("/api/v1/approvals/stream").makeAsyncIterator()
+                #expect(try await iterator.next()?.data == "first")
+                let error = await #expect(throws: DaemonError.self) { _ = try await iterator.next() }
+                #expect(
+                    error?.description.hasPrefix("the Junction daemon stopped answering on its event stream") == true)
+            }
+        }
+        let silentDirectory = try TemporaryDirectory()
+        try await CannedSocketPeer.with(directory: silentDirectory, pieces: [], holdOpen: true) { silent in
+            var client = LocalAPIClient(home: silent.home)
+            client.timeout = .seconds(1)
+            await #expect(
+                throws: DaemonError.unreachable(
+                    "the Junction daemon did not answer within 1 s (see \(silent.home.logsPath)/daemon.log)")
+            ) {
+                try await client.data("GET", "/api/v1/health")
+            }
+        }
     }
 
     @Test("a refused stream throws the API's error")
-    func refusedStream() throws {
-        let peer = try OneShotSocketPeer(
+    func refusedStream() async throws {
+        try await CannedSocketPeer.with(
             directory: directory,
-            answer:
+            pieces: [
                 "HTTP/1.1 404 Not Found\r\ncontent-length: 43\r\n\r\n{\"error\":\"no such endpoint\",\"code\":\"nope\"}\n"
-        )
-        #expect(throws: LocalAPIError(status: 404, code: "nope", message: "no such endpoint")) {
-            try LocalAPIClient(home: peer.home).events("/api/v1/nothing")
+            ]
+        ) { peer in
+            await #expect(throws: LocalAPIError(status: 404, code: "nope", message: "no such endpoint")) {
+                try await LocalAPIClient(home: peer.home).events("/api/v1/nothing")
+            }
         }
     }
 }

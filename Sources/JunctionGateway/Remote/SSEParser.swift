@@ -7,25 +7,25 @@
 /// sets the last event id, kept across events as the spec says; `retry` (digits only) sets the
 /// reconnection delay; a leading byte order mark is skipped. An event that has not ended when the
 /// stream does is discarded (`finish`).
-struct SSEParser: Sendable {
-    struct Event: Sendable, Hashable {
+public struct SSEParser: Sendable {
+    public struct Event: Sendable, Hashable {
         /// The `event` field; `message` when none was given.
-        var type: String = "message"
-        var data: String
+        public var type: String = "message"
+        public var data: String
         /// The last event id when this event was dispatched (nil when none was ever set).
-        var id: String?
+        public var id: String?
     }
 
     /// A line or an event's data grew past the limit.
-    struct TooLarge: Error, Sendable {
-        let limit: Int
+    public struct TooLarge: Error, Sendable {
+        public let limit: Int
     }
 
-    let maxEventBytes: Int
+    public let maxEventBytes: Int
     /// The last event id seen (sent back as `Last-Event-ID` on reconnection); nil when none.
-    private(set) var lastEventId: String?
+    public private(set) var lastEventId: String?
     /// The reconnection delay the server asked for, in milliseconds.
-    private(set) var retry: Int?
+    public private(set) var retry: Int?
 
     private var line: [UInt8] = []
     private var data: [UInt8] = []
@@ -36,12 +36,12 @@ struct SSEParser: Sendable {
     private var bomMatched = 0
     private static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
 
-    init(maxEventBytes: Int = 64 * 1024 * 1024) {
+    public init(maxEventBytes: Int = 64 * 1024 * 1024) {
         self.maxEventBytes = maxEventBytes
     }
 
     /// Takes the next chunk; returns the events it completed, in order.
-    mutating func feed(_ chunk: some Sequence<UInt8>) throws(TooLarge) -> [Event] {
+    public mutating func feed(_ chunk: some Sequence<UInt8>) throws(TooLarge) -> [Event] {
         var events: [Event] = []
         for byte in chunk {
             if bomMatched < Self.byteOrderMark.count {
@@ -72,7 +72,7 @@ struct SSEParser: Sendable {
     }
 
     /// The stream ended: an event not ended by a blank line is dropped (the spec's rule).
-    mutating func finish() {
+    public mutating func finish() {
         line.removeAll()
         resetEvent()
     }

@@ -87,7 +87,7 @@ public struct Doctor: Sendable {
             database = opened
             findings.append(finding)
         }
-        findings += checkDaemon(answers: daemonAnswers)
+        findings += await checkDaemon(answers: daemonAnswers)
         if let database {
             findings += checkSecrets(database)
             findings += checkOAuth(database)
@@ -207,14 +207,14 @@ public struct Doctor: Sendable {
         return [Finding("secrets", .ok, "secret key loads; \(withSecrets.count) scope(s) with secrets open")]
     }
 
-    func checkDaemon(answers: Bool?) -> [Finding] {
+    func checkDaemon(answers: Bool?) async -> [Finding] {
         if answers == true { return [Finding("daemon", .ok, "the daemon answers (this report comes from it)")] }
         guard FileManager.default.fileExists(atPath: home.socketPath) else {
             return [Finding("daemon", .ok, "not running; junction stdio starts it when a client connects")]
         }
         var client = LocalAPIClient(home: home, purpose: "the doctor asks the daemon")
-        client.timeoutSeconds = 5
-        if let response = try? client.response("GET", "/api/v1/health"), response.isSuccess {
+        client.timeout = .seconds(5)
+        if let response = try? await client.response("GET", "/api/v1/health"), response.isSuccess {
             return [Finding("daemon", .ok, "the daemon answers on \(home.socketPath)")]
         }
         return [

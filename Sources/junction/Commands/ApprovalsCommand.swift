@@ -15,7 +15,7 @@ struct ApprovalsCommand: ParsableCommand {
         subcommands: [List.self, Show.self, Approve.self, Deny.self, Watch.self]
     )
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List approvals, newest first (pending by default).")
         @Option(
             help: ArgumentHelp(
@@ -32,8 +32,9 @@ struct ApprovalsCommand: ParsableCommand {
             guard (1...1000).contains(limit) else { throw ArgumentParser.ValidationError("--limit must be 1…1000") }
         }
 
-        func run() throws {
-            let data = try ApprovalsCommand.client().data("GET", "/api/v1/approvals?status=\(status)&limit=\(limit)")
+        func run() async throws {
+            let data = try await ApprovalsCommand.client().data(
+                "GET", "/api/v1/approvals?status=\(status)&limit=\(limit)")
             let list = try JSONDecoder().decode(JSONValue.self, from: data)
             if output.json { return try Output.json(list) }
             guard case .array(let values) = list else { throw ApprovalsCommand.unexpected() }
@@ -60,13 +61,13 @@ struct ApprovalsCommand: ParsableCommand {
         }
     }
 
-    struct Show: ParsableCommand {
+    struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show one approval with the call's arguments.")
         @Argument(help: "Approval id.") var id: String
         @OptionGroup var output: OutputOptions
 
-        func run() throws {
-            let data = try ApprovalsCommand.request(id) { try $0.data("GET", "/api/v1/approvals/\($1)") }
+        func run() async throws {
+            let data = try await ApprovalsCommand.request(id) { try await $0.data("GET", "/api/v1/approvals/\($1)") }
             let value = try JSONDecoder().decode(JSONValue.self, from: data)
             if output.json { return try Output.json(value) }
             let approval = try Entry(value)
@@ -100,7 +101,7 @@ struct ApprovalsCommand: ParsableCommand {
         }
     }
 
-    struct Approve: ParsableCommand {
+    struct Approve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Approve a parked call: it goes on to its server and the client gets the result.")
         @Argument(help: "Approval id.") var id: String
@@ -116,27 +117,27 @@ struct ApprovalsCommand: ParsableCommand {
             case session, workspace
         }
 
-        func run() throws {
+        func run() async throws {
             let body = ResolveRequest(
                 approved: true, resolution: note,
                 remember: remember.flatMap { Approval.Remember(rawValue: $0.rawValue) })
-            try ApprovalsCommand.resolve(id, body, json: output.json)
+            try await ApprovalsCommand.resolve(id, body, json: output.json)
         }
     }
 
-    struct Deny: ParsableCommand {
+    struct Deny: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Deny a parked call: the client gets an error result with the note.")
         @Argument(help: "Approval id.") var id: String
         @Option(help: ArgumentHelp("Why; the model sees it in the error result.", valueName: "TEXT")) var note: String?
         @OptionGroup var output: OutputOptions
 
-        func run() throws {
-            try ApprovalsCommand.resolve(id, ResolveRequest(approved: false, resolution: note), json: output.json)
+        func run() async throws {
+            try await ApprovalsCommand.resolve(id, ResolveRequest(approved: false, resolution: note), json: output.json)
         }
     }
 
-    struct Watch: ParsableCommand {
+    struct Watch: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print each pending approval, then each new one and each decision as it happens, until Ctrl-C.",
             discussion: """
@@ -146,14 +147,14 @@ struct ApprovalsCommand: ParsableCommand {
                 """)
         @OptionGroup var output: OutputOptions
 
-        func run() throws {
-            let stream = try ApprovalsCommand.client().events("/api/v1/approvals/stream")
-            defer { stream.close() }
+        func run() async throws {
+            // Leaving the loop (an error, or the end) closes the connection.
+            let stream = try await ApprovalsCommand.client().events("/api/v1/approvals/stream")
             if !output.json {
                 FileHandle.standardError.write(Data("junction: watching approvals; Ctrl-C to stop\n".utf8))
             }
             var announced = Set<String>()
-            while let event = try stream.next() {
+            for try await event in stream {
                 let payload = try? JSONDecoder().decode(JSONValue.self, from: Data(event.data.utf8))
                 let approval = ApprovalsCommand.approval(in: payload, event: event.event)
                 if event.event == "approval.pending", let approval { announced.insert(approval.id) }
@@ -213,19 +214,19 @@ struct ApprovalsCommand: ParsableCommand {
 
     /// Runs a request about approval `id` (percent-encoded for the path); a 404 says how to find
     /// the right id.
-    static func request(_ id: String, _ perform: (LocalAPIClient, String) throws -> Data) throws -> Data {
+    static func request(_ id: String, _ perform: (LocalAPIClient, String) async throws -> Data) async throws -> Data {
         let segment = id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? id
         do {
-            return try perform(client(), segment)
+            return try await perform(client(), segment)
         } catch let error as LocalAPIError where error.status == 404 {
             throw CLIError("approval '\(id)' not found. List them: junction approvals list --status all")
         }
     }
 
-    static func resolve(_ id: String, _ body: ResolveRequest, json: Bool) throws {
+    static func resolve(_ id: String, _ body: ResolveRequest, json: Bool) async throws {
         let data: Data
         do {
-            data = try request(id) { try $0.data("POST", "/api/v1/approvals/\($1)/resolve", body: body) }
+            data = try await request(id) { try await $0.data("POST", "/api/v1/approvals/\($1)/resolve", body: body) }
         } catch let error as LocalAPIError where error.code == "already_resolved" {
             guard let details = error.details, let current = try? Entry(details) else {
                 throw CLIError(error.message)

@@ -133,7 +133,7 @@ struct AuthCommand: ParsableCommand {
             let options = options(context)
             let answer: Data
             do {
-                answer = try client.data(
+                answer = try await client.data(
                     "POST", path + "/oauth-setup",
                     body: Setup(scope: options.scopeName, scopes: options.scopes, provider: options.providerName))
             } catch is DaemonError {
@@ -145,7 +145,7 @@ struct AuthCommand: ParsableCommand {
             while ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(300))
                 let status = try JSONDecoder().decode(
-                    Status.self, from: try client.data("GET", path + "/oauth-status"))
+                    Status.self, from: try await client.data("GET", path + "/oauth-status"))
                 if status.sign_in == "pending", status.state == started.state { continue }
                 if status.sign_in == "connected" {
                     let scopeName = options.scopeName ?? AuthScopeRepository.defaultOAuthScopeName(server: server)
@@ -226,7 +226,7 @@ struct AuthCommand: ParsableCommand {
         func run() async throws {
             let context = try CLIContext.open()
             let signedOut: [String]
-            if let viaDaemon = try signOutThroughDaemon(context) {
+            if let viaDaemon = try await signOutThroughDaemon(context) {
                 signedOut = viaDaemon
             } else {
                 let service = try AuthCommand.localService(context)
@@ -241,7 +241,7 @@ struct AuthCommand: ParsableCommand {
 
         /// Signs out through the running daemon, so it forgets the tokens it holds in memory and
         /// stops the server; nil when no daemon runs.
-        func signOutThroughDaemon(_ context: CLIContext) throws -> [String]? {
+        func signOutThroughDaemon(_ context: CLIContext) async throws -> [String]? {
             let downstream = try context.downstreams.get(server)
             let scopes = try context.scopes(sealing: false).oauthScopes(downstreamId: downstream.id)
                 .filter { scope == nil || $0.name == scope || $0.id == scope }
@@ -254,7 +254,7 @@ struct AuthCommand: ParsableCommand {
             for entry in scopes {
                 let answer: Data
                 do {
-                    answer = try client.data(
+                    answer = try await client.data(
                         "POST", "/api/v1/auth-scopes/\(Login.pathSegment(entry.id))/oauth/revoke")
                 } catch is DaemonError {
                     return nil

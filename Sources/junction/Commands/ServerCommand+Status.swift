@@ -57,14 +57,14 @@ extension ServerCommand {
         }
     }
 
-    struct Status: ParsableCommand {
+    struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show what runs: each server's processes and health checks, from the running daemon.")
 
         @Argument(help: "Server name or id (all servers when absent).") var name: String?
         @OptionGroup var output: OutputOptions
 
-        func run() throws {
+        func run() async throws {
             let client = LocalAPIClient(home: JunctionHome.resolve(), purpose: "servers run inside the daemon")
             let path =
                 name.map {
@@ -73,7 +73,7 @@ extension ServerCommand {
                 ?? "/api/v1/downstreams"
             let data: Data
             do {
-                data = try client.data("GET", path)
+                data = try await client.data("GET", path)
             } catch let error as LocalAPIError where error.status == 404 {
                 throw CLIError("server '\(name ?? "")' not found. List them: junction server list")
             }
@@ -143,9 +143,9 @@ extension ServerCommand {
 
     /// Each server's pool state and health state by id, from the running daemon; empty when none
     /// answers.
-    static func liveStatus() -> [String: (state: String, health: String)] {
+    static func liveStatus() async -> [String: (state: String, health: String)] {
         let client = LocalAPIClient(home: JunctionHome.resolve())
-        guard let data = try? client.data("GET", "/api/v1/downstreams"),
+        guard let data = try? await client.data("GET", "/api/v1/downstreams"),
             let servers = (try? JSONDecoder().decode(JSONValue.self, from: data))?.arrayValue
         else { return [:] }
         var byId: [String: (state: String, health: String)] = [:]

@@ -124,11 +124,11 @@ struct ServerCommand: ParsableCommand {
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List servers.")
         @OptionGroup var output: OutputOptions
 
-        func run() throws {
+        func run() async throws {
             let context = try CLIContext.open()
             let servers = try context.downstreams.list()
             if output.json { return try Output.json(servers) }
@@ -137,7 +137,7 @@ struct ServerCommand: ParsableCommand {
                 return
             }
             // What runs and its health come from the daemon, when one answers.
-            let live = ServerCommand.liveStatus()
+            let live = await ServerCommand.liveStatus()
             Output.table(
                 ["NAME", "NAMESPACE", "TRANSPORT", "STATE", "INSTANCE", "RUNNING", "HEALTH", "COMMAND"],
                 servers.map { server in
