@@ -188,6 +188,54 @@ struct SocketListenerTests {
         }
     }
 
+    @Test("a client that does not read its answers stops being read, and is read again once it does")
+    func backpressure() async throws {
+        try await withListener { harness, _ in
+            let client = try Client(path: harness.home.socketPath)
+            #expect(try client.hello(cwd: harness.directory.path).junction == .welcome)
+            // Each request is answered with an error quoting its 32 KB method name.
+            let method = String(repeating: "m", count: 32 * 1024)
+            let request = Array((#"{"jsonrpc":"2.0","id":1,"method":"\#(method)"}"# + "\n").utf8)
+            _ = fcntl(client.fd, F_SETFL, fcntl(client.fd, F_GETFL) | O_NONBLOCK)
+            var written = 0
+            var offset = 0
+            let ceiling = 64 * 1024 * 1024
+            writing: while written < ceiling {
+                let count = request.withUnsafeBytes { write(client.fd, $0.baseAddress! + offset, $0.count - offset) }
+                if count > 0 {
+                    written += count
+                    offset = (offset + count) % request.count
+                    continue
+                }
+                guard count < 0, errno == EAGAIN || errno == EINTR else { break }
+                // Blocked: the daemon has stopped reading unless the socket drains again soon.
+                var descriptor = pollfd(fd: client.fd, events: Int16(POLLOUT), revents: 0)
+                if poll(&descriptor, 1, 2000) == 0 { break writing }
+            }
+            #expect(written < 16 * 1024 * 1024, "the daemon read \(written) bytes from a client that reads nothing")
+            // Reading again lets the daemon read again: a ping after the rest is answered.
+            _ = fcntl(client.fd, F_SETFL, fcntl(client.fd, F_GETFL) & ~O_NONBLOCK)
+            let reader = Task.detached { [fd = client.fd] in Self.readAll(fd, until: Array(#""id":7,"#.utf8)) }
+            if offset > 0 { try #require(SocketIO.writeAll(client.fd, request[offset...])) }
+            try client.send(Self.ping + "\n")
+            #expect(await reader.value)
+        }
+    }
+
+    /// Reads `fd` until `marker` has gone by (true) or the stream ends (false).
+    private static func readAll(_ fd: Int32, until marker: [UInt8]) -> Bool {
+        var window: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 256 * 1024)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { return false }
+            window += buffer[..<count]
+            if window.firstRange(of: marker) != nil { return true }
+            window.removeFirst(max(0, window.count - marker.count))
+        }
+    }
+
     @Test("HTTP on the socket is answered 503 when the API socket is not there")
     func httpWithoutAPI() async throws {
         try await withListener { harness, _ in

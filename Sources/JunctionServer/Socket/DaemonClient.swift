@@ -62,9 +62,6 @@ public struct DaemonClient: Sendable {
             close(fd)
             return .served(clientEnded: true)
         }
-        if StdioPump.canPump, let clientEnded = StdioPump.run(socket: fd) {
-            return .served(clientEnded: clientEnded)
-        }
         let clientEnded = ClientEndFlag()
         let input = Thread {
             SocketIO.pump(from: 0, to: fd, toIsSocket: false)
@@ -131,7 +128,7 @@ public struct DaemonClient: Sendable {
 }
 
 /// Set once by the stdin pump when the client's input ended.
-final class ClientEndFlag: Sendable {
+private final class ClientEndFlag: Sendable {
     private let value = Mutex(false)
 
     func set() { value.withLock { $0 = true } }

@@ -3,7 +3,6 @@ import NIOCore
 /// One end of a splice between two channels on the same event loop: what one channel reads, the
 /// other writes. Reading stops while the other side cannot take more (backpressure); a side that
 /// ends its input half-closes the other's output, and a side that closes closes the other.
-/// `ended`, when given, is succeeded once this side's input ended and what it sent was written.
 final class SpliceHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
@@ -12,18 +11,13 @@ final class SpliceHandler: ChannelDuplexHandler {
     private var partner: SpliceHandler?
     private var context: ChannelHandlerContext?
     private var readHeld = false
-    private let ended: EventLoopPromise<Void>?
 
-    private init(ended: EventLoopPromise<Void>?) {
-        self.ended = ended
-    }
+    private init() {}
 
     /// Two handlers joined to each other, one for each channel.
-    static func pair(
-        firstEnded: EventLoopPromise<Void>? = nil, secondEnded: EventLoopPromise<Void>? = nil
-    ) -> (SpliceHandler, SpliceHandler) {
-        let first = SpliceHandler(ended: firstEnded)
-        let second = SpliceHandler(ended: secondEnded)
+    static func pair() -> (SpliceHandler, SpliceHandler) {
+        let first = SpliceHandler()
+        let second = SpliceHandler()
         first.partner = second
         second.partner = first
         return (first, second)
@@ -66,18 +60,12 @@ final class SpliceHandler: ChannelDuplexHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let event = event as? ChannelEvent, event == .inputClosed {
-            if let partnerContext = partner?.context {
-                // Once what this side sent is written (closing the output of a channel whose
-                // input is already closed would close it whole, dropping queued writes).
-                let channel = partnerContext.channel
-                let ended = ended
-                partnerContext.writeAndFlush(NIOAny(ByteBuffer())).whenComplete { _ in
-                    channel.close(mode: .output, promise: nil)
-                    ended?.succeed()
-                }
-            } else {
-                ended?.succeed()
+        if let event = event as? ChannelEvent, event == .inputClosed, let partnerContext = partner?.context {
+            // Once what this side sent is written (closing the output of a channel whose input
+            // is already closed would close it whole, dropping queued writes).
+            let channel = partnerContext.channel
+            partnerContext.writeAndFlush(NIOAny(ByteBuffer())).whenComplete { _ in
+                channel.close(mode: .output, promise: nil)
             }
         }
         context.fireUserInboundEventTriggered(event)
@@ -90,13 +78,7 @@ final class SpliceHandler: ChannelDuplexHandler {
         // What this side sent is still written out before the other closes.
         if let otherContext = other?.context {
             let channel = otherContext.channel
-            let ended = ended
-            otherContext.writeAndFlush(NIOAny(ByteBuffer())).whenComplete { _ in
-                channel.close(promise: nil)
-                ended?.succeed()
-            }
-        } else {
-            ended?.succeed()
+            otherContext.writeAndFlush(NIOAny(ByteBuffer())).whenComplete { _ in channel.close(promise: nil) }
         }
         context.fireChannelInactive()
     }
