@@ -227,7 +227,15 @@ struct DownstreamPoolTests {
 
     @Test("an auth scope's secrets reach the child's environment, Junction's own environment does not")
     func environment() async throws {
-        setenv("JUNCTION_TEST_LEAK", "1", 1)
+        // A variable of this process's own that children must not inherit. Not one set here:
+        // setenv while another test's thread spawns a process races with its reading of environ.
+        // (Not one a shell or pyenv's python3 shim sets in the child for itself.)
+        let setByTheChild: Set = ["PWD", "OLDPWD", "SHLVL", "_", "PLAIN_SETTING", "FAKE_SECRET"]
+        let own = try #require(
+            ProcessInfo.processInfo.environment.keys.sorted().first {
+                !DownstreamPool.inheritedVariables.contains($0) && !setByTheChild.contains($0)
+                    && !$0.hasPrefix("PYENV")
+            }, "the test process has a variable children do not inherit")
         try await withPool { pool, ledger in
             let downstream = FakeServer.downstream(env: ["PLAIN_SETTING": "plain"])
             let scoped = try await pool.instance(for: downstream, authScopeId: Self.secretScope, sessionId: nil)
@@ -237,7 +245,7 @@ struct DownstreamPoolTests {
             }
             #expect(try await value(scoped, "FAKE_SECRET")?.stringValue == "s3cret-value")
             #expect(try await value(scoped, "PLAIN_SETTING")?.stringValue == "plain")
-            #expect(try await value(scoped, "JUNCTION_TEST_LEAK")?.isNull == true)
+            #expect(try await value(scoped, own)?.isNull == true, "\(own) leaked")
             #expect(try await value(scoped, "PATH")?.stringValue?.isEmpty == false)
 
             // Without the scope: another process, without the secret.

@@ -644,11 +644,16 @@ public actor DownstreamPool {
         try await Task.sleep(for: remaining)
     }
 
+    /// The variables of Junction's environment its children inherit; no others.
+    static let inheritedVariables = [
+        "PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "USER", "LOGNAME", "SHELL", "TZ",
+    ]
+
     /// The minimal environment children get before their own: no secrets of Junction's leak.
     static func baseEnvironment() -> [String: String] {
         let inherited = ProcessInfo.processInfo.environment
         var environment: [String: String] = [:]
-        for key in ["PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "USER", "LOGNAME", "SHELL", "TZ"] {
+        for key in inheritedVariables {
             if let value = inherited[key] { environment[key] = value }
         }
         if environment["PATH"] == nil { environment["PATH"] = "/usr/local/bin:/usr/bin:/bin" }
